@@ -1,0 +1,55 @@
+//! The command line: `relay-explorer emulator …` (and, as they land, `ls`, `token`, `sas`,
+//! `listen`, `send`, `access`).
+
+mod emulator;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "relay-explorer",
+    version,
+    about = "Explore, test and explain Azure Relay (Hybrid Connections and WCF relays) secured with Microsoft Entra ID",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the local Azure emulator (Entra ID, managed identity, Resource Manager, Graph) over TLS.
+    Emulator(emulator::EmulatorArgs),
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Some(Command::Emulator(args)) => emulator::run(args),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            println!("\nThe desktop window is not part of this build yet: run `relay-explorer emulator` to start the local Azure emulator.");
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,298 @@
+//! A local emulator of the Azure services Relay Explorer talks to: Entra ID (v2.0 endpoints),
+//! managed identity, Azure Resource Manager and Microsoft Graph, over TLS, faithful enough that
+//! the official Azure SDKs accept it unchanged.
+//!
+//! Layout:
+//! - [`world`]: the directory, subscriptions, resources and RBAC assignments;
+//! - [`seed`]: the world file (`assets/demo-world.json`) turned into a world;
+//! - [`tls`], [`tokens`]: the CA and leaf certificate; JWT signing and validation;
+//! - [`entra`], [`msi`], [`arm`], [`graph`], [`relay`]: one axum router per service;
+//! - [`state`]: the state folder and atomic writes.
+
+pub mod arm;
+pub mod entra;
+pub mod graph;
+pub mod msi;
+pub mod ready;
+pub mod relay;
+pub mod resources;
+pub mod seed;
+pub mod state;
+pub mod tls;
+pub mod tokens;
+pub mod world;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+pub use ready::ReadyInfo;
+use world::World;
+
+/// How to run an emulator.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The address every endpoint binds (loopback unless the user insists).
+    pub bind: IpAddr,
+    /// The first of four consecutive ports (login, ARM, Graph, managed identity); 0 picks free
+    /// ports.
+    pub port: u16,
+    pub state_dir: PathBuf,
+    /// A world file to seed a new state folder from; `None` uses the built-in demo world.
+    pub world_file: Option<PathBuf>,
+    /// Items per page of ARM list responses.
+    pub page_size: usize,
+    /// Lifetime of issued access tokens, in seconds.
+    pub token_lifetime: i64,
+    /// The device-code polling interval the emulator asks clients to keep, in seconds.
+    pub device_code_interval: u64,
+    /// How long a device code lives, in seconds.
+    pub device_code_lifetime: i64,
+}
+
+impl Options {
+    pub fn new(state_dir: PathBuf) -> Self {
+        Self {
+            bind: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: 0,
+            state_dir,
+            world_file: None,
+            page_size: DEFAULT_PAGE_SIZE,
+            token_lifetime: 3599,
+            device_code_interval: 5,
+            device_code_lifetime: 900,
+        }
+    }
+}
+
+/// ARM's usual page size for resource lists.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+/// Where each service listens, as URLs clients use.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// `https://host:port` of the login service (the "authority host").
+    pub authority: String,
+    pub resource_manager: String,
+    pub graph: String,
+    /// `http://host:port` of the managed-identity endpoint (plain HTTP on loopback, as on Azure).
+    pub managed_identity: String,
+    /// The host name namespaces' endpoints use.
+    pub host: String,
+}
+
+/// A device code waiting for its user.
+#[derive(Debug, Clone)]
+pub struct DeviceCode {
+    pub user_code: String,
+    pub client_id: String,
+    pub scope: String,
+    pub expires_at: i64,
+    pub interval: u64,
+    pub last_poll: Option<std::time::Instant>,
+    pub state: DeviceCodeState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceCodeState {
+    Pending,
+    Approved { user_object_id: String },
+    Declined,
+}
+
+/// What every handler shares.
+pub struct Shared {
+    pub world: Mutex<World>,
+    pub tokens: tokens::TokenService,
+    pub endpoints: Endpoints,
+    pub options: Options,
+    /// Device codes by their `device_code`.
+    pub device_codes: Mutex<HashMap<String, DeviceCode>>,
+    /// The secret `X-IDENTITY-HEADER` value of the managed-identity endpoint.
+    pub identity_header: String,
+    /// Live listener counts by lower-cased entity id (kept by the relay).
+    pub listener_counts: Mutex<HashMap<String, usize>>,
+    pub relay: relay::RelayEndpoints,
+    dirty: AtomicBool,
+    dirty_signal: Notify,
+}
+
+impl Shared {
+    /// Notes that the world changed; a background task writes it to the state folder soon.
+    pub fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::SeqCst);
+        self.dirty_signal.notify_one();
+    }
+
+    /// Writes the world now if it changed.
+    pub fn flush(&self) -> Result<()> {
+        if self.dirty.swap(false, Ordering::SeqCst) {
+            let json = serde_json::to_vec_pretty(&*self.world.lock())?;
+            state::write_private(&self.options.state_dir.join(state::WORLD_FILE), &json)?;
+        }
+        Ok(())
+    }
+
+    pub fn tenant_id(&self) -> String {
+        self.world.lock().tenant.id.clone()
+    }
+
+    pub fn listener_count(&self, entity_id: &str) -> usize {
+        self.listener_counts
+            .lock()
+            .get(&World::key(entity_id))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// A running emulator. Dropping it does not stop it; call [`RunningEmulator::shutdown`].
+pub struct RunningEmulator {
+    pub shared: Arc<Shared>,
+    pub ready: ReadyInfo,
+    handles: Vec<Handle<SocketAddr>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningEmulator {
+    /// Stops every endpoint and writes the world.
+    pub async fn shutdown(self) -> Result<()> {
+        for h in &self.handles {
+            h.graceful_shutdown(Some(Duration::from_secs(2)));
+        }
+        self.shared.relay.shutdown();
+        for t in self.tasks {
+            t.abort();
+        }
+        self.shared.flush()
+    }
+}
+
+fn bind(addr: IpAddr, port: u16) -> Result<TcpListener> {
+    let listener = TcpListener::bind((addr, port)).with_context(|| {
+        format!("cannot listen on {addr}:{port}; is another emulator running? Pick other ports with --port, or 0 for free ones")
+    })?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+fn host_for(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(a) if a.is_loopback() => "localhost".to_string(),
+        IpAddr::V6(a) if a.is_loopback() => "localhost".to_string(),
+        IpAddr::V6(a) => format!("[{a}]"),
+        IpAddr::V4(a) => a.to_string(),
+    }
+}
+
+/// Loads (or seeds) the world, binds every endpoint and starts serving.
+pub async fn start(options: Options) -> Result<RunningEmulator> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    std::fs::create_dir_all(&options.state_dir).with_context(|| {
+        format!(
+            "cannot create the state folder {}; pass a writable --state-dir",
+            options.state_dir.display()
+        )
+    })?;
+    let world = seed::load_or_seed(&options.state_dir, options.world_file.as_deref())?;
+
+    let identity = tls::server_identity(&options.state_dir)?;
+    let tls = RustlsConfig::from_pem(
+        identity.cert_chain_pem.clone().into_bytes(),
+        identity.key_pem.clone().into_bytes(),
+    )
+    .await
+    .context("loading the emulator's TLS certificate")?;
+
+    let next = |i: u16| if options.port == 0 { 0 } else { options.port + i };
+    let login = bind(options.bind, next(0))?;
+    let arm = bind(options.bind, next(1))?;
+    let graph = bind(options.bind, next(2))?;
+    let msi = bind(options.bind, next(3))?;
+    let host = host_for(options.bind);
+    let port_of = |l: &TcpListener| l.local_addr().map(|a| a.port());
+    let endpoints = Endpoints {
+        authority: format!("https://{host}:{}", port_of(&login)?),
+        resource_manager: format!("https://{host}:{}", port_of(&arm)?),
+        graph: format!("https://{host}:{}", port_of(&graph)?),
+        managed_identity: format!("http://{host}:{}", port_of(&msi)?),
+        host: host.clone(),
+    };
+    let tokens = tokens::TokenService::load_or_create(&options.state_dir, &endpoints.authority)?;
+
+    let shared = Arc::new(Shared {
+        world: Mutex::new(world),
+        tokens,
+        endpoints: endpoints.clone(),
+        identity_header: resources::new_client_secret(),
+        device_codes: Mutex::new(HashMap::new()),
+        listener_counts: Mutex::new(HashMap::new()),
+        relay: relay::RelayEndpoints::new(options.bind, host, tls.clone()),
+        options: options.clone(),
+        dirty: AtomicBool::new(true),
+        dirty_signal: Notify::new(),
+    });
+    relay::bind_all_namespaces(&shared)?;
+    shared.flush()?;
+
+    let mut handles = Vec::new();
+    let mut tasks = Vec::new();
+    for (listener, router, secure) in [
+        (login, entra::router(shared.clone()), true),
+        (arm, arm::router(shared.clone()), true),
+        (graph, graph::router(shared.clone()), true),
+        (msi, msi::router(shared.clone()), false),
+    ] {
+        let handle = Handle::new();
+        let service = router.into_make_service();
+        let task = if secure {
+            let server = axum_server::from_tcp_rustls(listener, tls.clone())?.handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(service).await {
+                    tracing::error!("an emulator endpoint stopped: {e}");
+                }
+            })
+        } else {
+            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(service).await {
+                    tracing::error!("an emulator endpoint stopped: {e}");
+                }
+            })
+        };
+        handles.push(handle);
+        tasks.push(task);
+    }
+    for h in &handles {
+        h.listening().await;
+    }
+
+    // Write the world soon after each change, at most every 200 ms.
+    let persist = shared.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            persist.dirty_signal.notified().await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if let Err(e) = persist.flush() {
+                tracing::error!("could not save the emulator's state: {e:#}");
+            }
+        }
+    }));
+
+    let ready = ReadyInfo::new(&shared, &identity.ca_cert_path);
+    Ok(RunningEmulator {
+        shared,
+        ready,
+        handles,
+        tasks,
+    })
+}

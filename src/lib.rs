@@ -1,0 +1,11 @@
+//! Relay Explorer: a desktop explorer for Azure Relay secured with Microsoft Entra ID, and the
+//! local Azure emulator it ships with.
+//!
+//! Layout (see `docs/architecture.md`):
+//! - [`access`]: Azure RBAC evaluated and explained (pure);
+//! - [`emulator`]: Entra ID, managed identity, ARM and Graph over TLS, for tests, CI and demos;
+//! - [`cli`]: the command line.
+
+pub mod access;
+pub mod cli;
+pub mod emulator;
