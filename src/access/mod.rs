@@ -94,7 +94,9 @@ pub struct Verdict {
 
 impl Verdict {
     pub fn denied_by_assignment(&self) -> bool {
-        self.blocked_by.iter().any(|b| matches!(b, Block::Deny { .. }))
+        self.blocked_by
+            .iter()
+            .any(|b| matches!(b, Block::Deny { .. }))
     }
 }
 
@@ -113,7 +115,10 @@ pub fn evaluate(
         if !scope_applies(&assignment.scope, target) {
             continue;
         }
-        let via_group = if assignment.principal_id.eq_ignore_ascii_case(subject.principal_id) {
+        let via_group = if assignment
+            .principal_id
+            .eq_ignore_ascii_case(subject.principal_id)
+        {
             None
         } else if let Some(g) = subject
             .groups
@@ -143,15 +148,16 @@ pub fn evaluate(
                     matched,
                     condition: assignment.condition.clone(),
                 }),
-                PermissionMatch::Excluded { matched, excluded_by } => {
-                    blocked_by.push(Block::NotActions {
-                        assignment_id: assignment.arm_id(),
-                        role_name: definition.role_name.clone(),
-                        via_group: via_group.clone(),
-                        matched,
-                        excluded_by,
-                    })
-                }
+                PermissionMatch::Excluded {
+                    matched,
+                    excluded_by,
+                } => blocked_by.push(Block::NotActions {
+                    assignment_id: assignment.arm_id(),
+                    role_name: definition.role_name.clone(),
+                    via_group: via_group.clone(),
+                    matched,
+                    excluded_by,
+                }),
             }
         }
     }
@@ -185,7 +191,10 @@ pub fn evaluate(
 enum PermissionMatch {
     None,
     Granted(String),
-    Excluded { matched: String, excluded_by: String },
+    Excluded {
+        matched: String,
+        excluded_by: String,
+    },
 }
 
 fn permission_decides(permission: &Permission, action: &str, kind: ActionKind) -> PermissionMatch {

@@ -116,35 +116,317 @@ fn run(case: &Case) -> Verdict {
 fn rbac_cases_follow_azure_documented_semantics() {
     use ActionKind::*;
     let cases = vec![
-        Case { what: "no assignment: nothing is granted", assignments: vec![], denies: vec![], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: false },
-        Case { what: "Listener on the entity grants listen", assignments: vec![assign("a1", HC, RELAY_LISTENER, ALICE)], denies: vec![], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: true },
-        Case { what: "Listener does not grant send", assignments: vec![assign("a1", HC, RELAY_LISTENER, ALICE)], denies: vec![], groups: vec![], target: HC, action: SEND, kind: DataAction, allowed: false },
-        Case { what: "inherited from the namespace", assignments: vec![assign("a1", NS, RELAY_SENDER, ALICE)], denies: vec![], groups: vec![], target: HC, action: SEND, kind: DataAction, allowed: true },
-        Case { what: "inherited from the resource group", assignments: vec![assign("a1", RG, RELAY_SENDER, ALICE)], denies: vec![], groups: vec![], target: HC, action: SEND, kind: DataAction, allowed: true },
-        Case { what: "inherited from the subscription", assignments: vec![assign("a1", SUB, RELAY_OWNER, ALICE)], denies: vec![], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: true },
-        Case { what: "inherited from a management group", assignments: vec![assign("a1", MG, RELAY_OWNER, ALICE)], denies: vec![], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: true },
-        Case { what: "inherited from the root scope", assignments: vec![assign("a1", "/", RELAY_OWNER, ALICE)], denies: vec![], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: true },
-        Case { what: "never upwards: an entity assignment does not reach the namespace", assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)], denies: vec![], groups: vec![], target: NS, action: "Microsoft.Relay/namespaces/read", kind: Action, allowed: false },
-        Case { what: "never sideways: another entity", assignments: vec![assign("a1", OTHER_HC, RELAY_LISTENER, ALICE)], denies: vec![], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: false },
-        Case { what: "a name prefix is not a parent scope", assignments: vec![assign("a1", &HC[..HC.len() - 2], RELAY_LISTENER, ALICE)], denies: vec![], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: false },
-        Case { what: "through a group", assignments: vec![assign("a1", NS, RELAY_LISTENER, OPS)], denies: vec![], groups: vec![OPS.into()], target: HC, action: LISTEN, kind: DataAction, allowed: true },
-        Case { what: "a group the principal is not in", assignments: vec![assign("a1", NS, RELAY_LISTENER, OPS)], denies: vec![], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: false },
-        Case { what: "Owner's * grants no data action", assignments: vec![assign("a1", SUB, OWNER, ALICE)], denies: vec![], groups: vec![], target: HC, action: SEND, kind: DataAction, allowed: false },
-        Case { what: "Owner's * grants listKeys", assignments: vec![assign("a1", SUB, OWNER, ALICE)], denies: vec![], groups: vec![], target: NS, action: "Microsoft.Relay/namespaces/authorizationRules/listKeys/action", kind: Action, allowed: true },
-        Case { what: "Relay Owner's data * grants no management action outside Relay", assignments: vec![assign("a1", SUB, RELAY_OWNER, ALICE)], denies: vec![], groups: vec![], target: SUB, action: "Microsoft.Authorization/roleAssignments/write", kind: Action, allowed: false },
-        Case { what: "Reader's */read reads a child type", assignments: vec![assign("a1", RG, READER, ALICE)], denies: vec![], groups: vec![], target: HC, action: "Microsoft.Relay/namespaces/hybridConnections/read", kind: Action, allowed: true },
-        Case { what: "Reader cannot write", assignments: vec![assign("a1", RG, READER, ALICE)], denies: vec![], groups: vec![], target: HC, action: "Microsoft.Relay/namespaces/hybridConnections/write", kind: Action, allowed: false },
-        Case { what: "Contributor's NotActions remove role assignment writes", assignments: vec![assign("a1", SUB, CONTRIBUTOR, ALICE)], denies: vec![], groups: vec![], target: RG, action: "Microsoft.Authorization/roleAssignments/write", kind: Action, allowed: false },
-        Case { what: "NotActions are not a deny: another role grants it", assignments: vec![assign("a1", SUB, CONTRIBUTOR, ALICE), assign("a2", RG, USER_ACCESS_ADMINISTRATOR, ALICE)], denies: vec![], groups: vec![], target: RG, action: "Microsoft.Authorization/roleAssignments/write", kind: Action, allowed: true },
-        Case { what: "custom role: NotDataActions remove send", assignments: vec![assign("a1", NS, "cccccccc-0000-0000-0000-000000000001", ALICE)], denies: vec![], groups: vec![], target: HC, action: SEND, kind: DataAction, allowed: false },
-        Case { what: "custom role still grants listen", assignments: vec![assign("a1", NS, "cccccccc-0000-0000-0000-000000000001", ALICE)], denies: vec![], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: true },
-        Case { what: "NotDataActions lose to a Sender assignment elsewhere in the chain", assignments: vec![assign("a1", NS, "cccccccc-0000-0000-0000-000000000001", ALICE), assign("a2", HC, RELAY_SENDER, ALICE)], denies: vec![], groups: vec![], target: HC, action: SEND, kind: DataAction, allowed: true },
-        Case { what: "deny wins over a grant", assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)], denies: vec![deny_send_everyone_but(&[], NS, true)], groups: vec![], target: HC, action: SEND, kind: DataAction, allowed: false },
-        Case { what: "deny does not touch other actions", assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)], denies: vec![deny_send_everyone_but(&[], NS, true)], groups: vec![], target: HC, action: LISTEN, kind: DataAction, allowed: true },
-        Case { what: "excluded principal escapes the deny", assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)], denies: vec![deny_send_everyone_but(&[ALICE], NS, true)], groups: vec![], target: HC, action: SEND, kind: DataAction, allowed: true },
-        Case { what: "excluded group escapes the deny", assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)], denies: vec![deny_send_everyone_but(&[OPS], NS, true)], groups: vec![OPS.into()], target: HC, action: SEND, kind: DataAction, allowed: true },
-        Case { what: "doNotApplyToChildScopes keeps the deny at its own scope", assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)], denies: vec![deny_send_everyone_but(&[], NS, false)], groups: vec![], target: HC, action: SEND, kind: DataAction, allowed: true },
-        Case { what: "matching is case-insensitive (ids, scopes, actions)", assignments: vec![assign("a1", &NS.to_uppercase(), &RELAY_SENDER.to_uppercase(), &ALICE.to_uppercase())], denies: vec![], groups: vec![], target: HC, action: "MICROSOFT.RELAY/NAMESPACES/MESSAGES/SEND/ACTION", kind: DataAction, allowed: true },
+        Case {
+            what: "no assignment: nothing is granted",
+            assignments: vec![],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: false,
+        },
+        Case {
+            what: "Listener on the entity grants listen",
+            assignments: vec![assign("a1", HC, RELAY_LISTENER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "Listener does not grant send",
+            assignments: vec![assign("a1", HC, RELAY_LISTENER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: false,
+        },
+        Case {
+            what: "inherited from the namespace",
+            assignments: vec![assign("a1", NS, RELAY_SENDER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "inherited from the resource group",
+            assignments: vec![assign("a1", RG, RELAY_SENDER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "inherited from the subscription",
+            assignments: vec![assign("a1", SUB, RELAY_OWNER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "inherited from a management group",
+            assignments: vec![assign("a1", MG, RELAY_OWNER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "inherited from the root scope",
+            assignments: vec![assign("a1", "/", RELAY_OWNER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "never upwards: an entity assignment does not reach the namespace",
+            assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: NS,
+            action: "Microsoft.Relay/namespaces/read",
+            kind: Action,
+            allowed: false,
+        },
+        Case {
+            what: "never sideways: another entity",
+            assignments: vec![assign("a1", OTHER_HC, RELAY_LISTENER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: false,
+        },
+        Case {
+            what: "a name prefix is not a parent scope",
+            assignments: vec![assign("a1", &HC[..HC.len() - 2], RELAY_LISTENER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: false,
+        },
+        Case {
+            what: "through a group",
+            assignments: vec![assign("a1", NS, RELAY_LISTENER, OPS)],
+            denies: vec![],
+            groups: vec![OPS.into()],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "a group the principal is not in",
+            assignments: vec![assign("a1", NS, RELAY_LISTENER, OPS)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: false,
+        },
+        Case {
+            what: "Owner's * grants no data action",
+            assignments: vec![assign("a1", SUB, OWNER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: false,
+        },
+        Case {
+            what: "Owner's * grants listKeys",
+            assignments: vec![assign("a1", SUB, OWNER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: NS,
+            action: "Microsoft.Relay/namespaces/authorizationRules/listKeys/action",
+            kind: Action,
+            allowed: true,
+        },
+        Case {
+            what: "Relay Owner's data * grants no management action outside Relay",
+            assignments: vec![assign("a1", SUB, RELAY_OWNER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: SUB,
+            action: "Microsoft.Authorization/roleAssignments/write",
+            kind: Action,
+            allowed: false,
+        },
+        Case {
+            what: "Reader's */read reads a child type",
+            assignments: vec![assign("a1", RG, READER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: "Microsoft.Relay/namespaces/hybridConnections/read",
+            kind: Action,
+            allowed: true,
+        },
+        Case {
+            what: "Reader cannot write",
+            assignments: vec![assign("a1", RG, READER, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: "Microsoft.Relay/namespaces/hybridConnections/write",
+            kind: Action,
+            allowed: false,
+        },
+        Case {
+            what: "Contributor's NotActions remove role assignment writes",
+            assignments: vec![assign("a1", SUB, CONTRIBUTOR, ALICE)],
+            denies: vec![],
+            groups: vec![],
+            target: RG,
+            action: "Microsoft.Authorization/roleAssignments/write",
+            kind: Action,
+            allowed: false,
+        },
+        Case {
+            what: "NotActions are not a deny: another role grants it",
+            assignments: vec![
+                assign("a1", SUB, CONTRIBUTOR, ALICE),
+                assign("a2", RG, USER_ACCESS_ADMINISTRATOR, ALICE),
+            ],
+            denies: vec![],
+            groups: vec![],
+            target: RG,
+            action: "Microsoft.Authorization/roleAssignments/write",
+            kind: Action,
+            allowed: true,
+        },
+        Case {
+            what: "custom role: NotDataActions remove send",
+            assignments: vec![assign(
+                "a1",
+                NS,
+                "cccccccc-0000-0000-0000-000000000001",
+                ALICE,
+            )],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: false,
+        },
+        Case {
+            what: "custom role still grants listen",
+            assignments: vec![assign(
+                "a1",
+                NS,
+                "cccccccc-0000-0000-0000-000000000001",
+                ALICE,
+            )],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "NotDataActions lose to a Sender assignment elsewhere in the chain",
+            assignments: vec![
+                assign("a1", NS, "cccccccc-0000-0000-0000-000000000001", ALICE),
+                assign("a2", HC, RELAY_SENDER, ALICE),
+            ],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "deny wins over a grant",
+            assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)],
+            denies: vec![deny_send_everyone_but(&[], NS, true)],
+            groups: vec![],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: false,
+        },
+        Case {
+            what: "deny does not touch other actions",
+            assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)],
+            denies: vec![deny_send_everyone_but(&[], NS, true)],
+            groups: vec![],
+            target: HC,
+            action: LISTEN,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "excluded principal escapes the deny",
+            assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)],
+            denies: vec![deny_send_everyone_but(&[ALICE], NS, true)],
+            groups: vec![],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "excluded group escapes the deny",
+            assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)],
+            denies: vec![deny_send_everyone_but(&[OPS], NS, true)],
+            groups: vec![OPS.into()],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "doNotApplyToChildScopes keeps the deny at its own scope",
+            assignments: vec![assign("a1", HC, RELAY_OWNER, ALICE)],
+            denies: vec![deny_send_everyone_but(&[], NS, false)],
+            groups: vec![],
+            target: HC,
+            action: SEND,
+            kind: DataAction,
+            allowed: true,
+        },
+        Case {
+            what: "matching is case-insensitive (ids, scopes, actions)",
+            assignments: vec![assign(
+                "a1",
+                &NS.to_uppercase(),
+                &RELAY_SENDER.to_uppercase(),
+                &ALICE.to_uppercase(),
+            )],
+            denies: vec![],
+            groups: vec![],
+            target: HC,
+            action: "MICROSOFT.RELAY/NAMESPACES/MESSAGES/SEND/ACTION",
+            kind: DataAction,
+            allowed: true,
+        },
     ];
     for case in &cases {
         let verdict = run(case);
@@ -154,7 +436,16 @@ fn rbac_cases_follow_azure_documented_semantics() {
 
 #[test]
 fn a_verdict_names_the_assignment_group_and_pattern_that_granted_it() {
-    let case = Case { what: "", assignments: vec![assign("a1", RG, RELAY_LISTENER, OPS)], denies: vec![], groups: vec![OPS.into()], target: HC, action: LISTEN, kind: ActionKind::DataAction, allowed: true };
+    let case = Case {
+        what: "",
+        assignments: vec![assign("a1", RG, RELAY_LISTENER, OPS)],
+        denies: vec![],
+        groups: vec![OPS.into()],
+        target: HC,
+        action: LISTEN,
+        kind: ActionKind::DataAction,
+        allowed: true,
+    };
     let verdict = run(&case);
     assert_eq!(verdict.grants.len(), 1);
     let grant = &verdict.grants[0];
@@ -162,12 +453,29 @@ fn a_verdict_names_the_assignment_group_and_pattern_that_granted_it() {
     assert_eq!(grant.scope, RG);
     assert_eq!(grant.via_group.as_deref(), Some(OPS));
     assert_eq!(grant.matched, "Microsoft.Relay/*/listen/action");
-    assert_eq!(grant.assignment_id, format!("{RG}/providers/Microsoft.Authorization/roleAssignments/a1"));
+    assert_eq!(
+        grant.assignment_id,
+        format!("{RG}/providers/Microsoft.Authorization/roleAssignments/a1")
+    );
 }
 
 #[test]
 fn a_blocked_verdict_names_the_deny_and_the_not_actions() {
-    let case = Case { what: "", assignments: vec![assign("a1", NS, "cccccccc-0000-0000-0000-000000000001", ALICE)], denies: vec![deny_send_everyone_but(&[], SUB, true)], groups: vec![], target: HC, action: SEND, kind: ActionKind::DataAction, allowed: false };
+    let case = Case {
+        what: "",
+        assignments: vec![assign(
+            "a1",
+            NS,
+            "cccccccc-0000-0000-0000-000000000001",
+            ALICE,
+        )],
+        denies: vec![deny_send_everyone_but(&[], SUB, true)],
+        groups: vec![],
+        target: HC,
+        action: SEND,
+        kind: ActionKind::DataAction,
+        allowed: false,
+    };
     let verdict = run(&case);
     assert!(verdict.denied_by_assignment());
     assert!(verdict.blocked_by.iter().any(|b| matches!(b, Block::NotActions { excluded_by, .. } if excluded_by == "Microsoft.Relay/*/send/action")));
@@ -177,7 +485,16 @@ fn a_blocked_verdict_names_the_deny_and_the_not_actions() {
 fn conditional_grants_are_shown_but_do_not_allow_on_their_own() {
     let mut a = assign("a1", HC, RELAY_SENDER, ALICE);
     a.condition = Some("@Resource[x] StringEquals 'y'".into());
-    let case = Case { what: "", assignments: vec![a], denies: vec![], groups: vec![], target: HC, action: SEND, kind: ActionKind::DataAction, allowed: false };
+    let case = Case {
+        what: "",
+        assignments: vec![a],
+        denies: vec![],
+        groups: vec![],
+        target: HC,
+        action: SEND,
+        kind: ActionKind::DataAction,
+        allowed: false,
+    };
     let verdict = run(&case);
     assert!(!verdict.allowed);
     assert_eq!(verdict.grants.len(), 1);
@@ -188,18 +505,42 @@ fn conditional_grants_are_shown_but_do_not_allow_on_their_own() {
 fn wildcards_span_segments() {
     for (pattern, action, expected) in [
         ("*", "Microsoft.Relay/namespaces/write", true),
-        ("*/read", "Microsoft.Relay/namespaces/hybridConnections/read", true),
+        (
+            "*/read",
+            "Microsoft.Relay/namespaces/hybridConnections/read",
+            true,
+        ),
         ("*/read", "Microsoft.Relay/namespaces/write", false),
         ("Microsoft.Relay/*/listen/action", LISTEN, true),
         ("Microsoft.Relay/*/listen/action", SEND, false),
-        ("Microsoft.Relay/*", "Microsoft.Relayx/namespaces/read", false),
-        ("Microsoft.Authorization/*/Write", "Microsoft.Authorization/roleAssignments/write", true),
-        ("Microsoft.Relay/namespaces/read", "Microsoft.Relay/namespaces/read/extra", false),
-        ("Microsoft.SignalRService/SignalR/hub/*", "Microsoft.SignalRService/SignalR/hub/send/action", true),
+        (
+            "Microsoft.Relay/*",
+            "Microsoft.Relayx/namespaces/read",
+            false,
+        ),
+        (
+            "Microsoft.Authorization/*/Write",
+            "Microsoft.Authorization/roleAssignments/write",
+            true,
+        ),
+        (
+            "Microsoft.Relay/namespaces/read",
+            "Microsoft.Relay/namespaces/read/extra",
+            false,
+        ),
+        (
+            "Microsoft.SignalRService/SignalR/hub/*",
+            "Microsoft.SignalRService/SignalR/hub/send/action",
+            true,
+        ),
         ("a*b*c", "a-x-b-y-c", true),
         ("a*b*c", "a-x-c-y-b", false),
     ] {
-        assert_eq!(action_matches(pattern, action), expected, "{pattern} vs {action}");
+        assert_eq!(
+            action_matches(pattern, action),
+            expected,
+            "{pattern} vs {action}"
+        );
     }
 }
 
@@ -207,10 +548,22 @@ fn wildcards_span_segments() {
 fn built_in_roles_are_exact() {
     let all = roles();
     let by_name = |n: &str| all.iter().find(|r| r.role_name == n).unwrap();
-    assert_eq!(by_name("Azure Relay Owner").id, "2787bf04-f1f5-4bfe-8383-c8a24483ee38");
-    assert_eq!(by_name("Azure Relay Listener").id, "26e0b698-aa6d-4085-9386-aadae190014d");
-    assert_eq!(by_name("Azure Relay Sender").id, "26baccc8-eea7-41f1-98f4-1762cc7f685d");
-    assert_eq!(by_name("SignalR App Server").id, "420fcaa2-552c-430f-98ca-3264be4806c7");
+    assert_eq!(
+        by_name("Azure Relay Owner").id,
+        "2787bf04-f1f5-4bfe-8383-c8a24483ee38"
+    );
+    assert_eq!(
+        by_name("Azure Relay Listener").id,
+        "26e0b698-aa6d-4085-9386-aadae190014d"
+    );
+    assert_eq!(
+        by_name("Azure Relay Sender").id,
+        "26baccc8-eea7-41f1-98f4-1762cc7f685d"
+    );
+    assert_eq!(
+        by_name("SignalR App Server").id,
+        "420fcaa2-552c-430f-98ca-3264be4806c7"
+    );
     assert_eq!(by_name("Owner").permissions[0].actions, vec!["*"]);
     assert_eq!(by_name("Reader").permissions[0].actions, vec!["*/read"]);
     let mut ids: Vec<_> = all.iter().map(|r| r.id.clone()).collect();

@@ -51,7 +51,10 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
     if let Some(world) = &args.world
         && !world.is_file()
     {
-        anyhow::bail!("the world file {} does not exist; pass an existing --world FILE or leave it out for the demo world", world.display());
+        anyhow::bail!(
+            "the world file {} does not exist; pass an existing --world FILE or leave it out for the demo world",
+            world.display()
+        );
     }
     let state_dir = match args.state_dir {
         Some(d) => d,

@@ -32,7 +32,9 @@ pub fn run() -> i32 {
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
-            println!("\nThe desktop window is not part of this build yet: run `relay-explorer emulator` to start the local Azure emulator.");
+            println!(
+                "\nThe desktop window is not part of this build yet: run `relay-explorer emulator` to start the local Azure emulator."
+            );
             Ok(())
         }
     };

@@ -30,15 +30,29 @@ const REFRESH_TOKEN_LIFETIME_SECS: i64 = 90 * 24 * 3600;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/{tenant}/v2.0/.well-known/openid-configuration", get(openid_configuration))
-        .route("/{tenant}/.well-known/openid-configuration", get(openid_configuration))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
         .route("/{tenant}/discovery/v2.0/keys", get(keys))
         .route("/{tenant}/discovery/keys", get(keys))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(device_code))
         .route("/{tenant}/oauth2/v2.0/token", post(token))
-        .route("/devicelogin", get(device_login_page).post(device_login_submit))
+        .route(
+            "/devicelogin",
+            get(device_login_page).post(device_login_submit),
+        )
         .fallback(|| async {
-            aad_error(StatusCode::NOT_FOUND, "invalid_request", 900561, "The endpoint only accepts the Entra ID v2.0 requests this emulator serves.")
+            aad_error(
+                StatusCode::NOT_FOUND,
+                "invalid_request",
+                900561,
+                "The endpoint only accepts the Entra ID v2.0 requests this emulator serves.",
+            )
         })
         .with_state(shared)
 }
@@ -81,12 +95,17 @@ fn resolve_tenant(shared: &Shared, segment: &str) -> Result<String, Response> {
             StatusCode::BAD_REQUEST,
             "invalid_request",
             90002,
-            &format!("Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+            &format!(
+                "Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
         ))
     }
 }
 
-async fn openid_configuration(State(shared): State<Arc<Shared>>, Path(tenant): Path<String>) -> Response {
+async fn openid_configuration(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+) -> Response {
     let tid = match resolve_tenant(&shared, &tenant) {
         Ok(t) => t,
         Err(r) => return r,
@@ -157,7 +176,9 @@ fn resource_of(scope: &str) -> Result<(String, String), Response> {
             StatusCode::BAD_REQUEST,
             "invalid_resource",
             500011,
-            &format!("The resource principal named {resource} was not found in the tenant named Northwind Traders. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
+            &format!(
+                "The resource principal named {resource} was not found in the tenant named Northwind Traders. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
+            ),
         ));
     }
     let resource = if bare.eq_ignore_ascii_case("00000003-0000-0000-c000-000000000000") {
@@ -171,7 +192,10 @@ fn resource_of(scope: &str) -> Result<(String, String), Response> {
 fn random_code(len: usize, alphabet: &[u8]) -> String {
     let mut bytes = vec![0u8; len];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random generator failed");
-    bytes.iter().map(|b| alphabet[*b as usize % alphabet.len()] as char).collect()
+    bytes
+        .iter()
+        .map(|b| alphabet[*b as usize % alphabet.len()] as char)
+        .collect()
 }
 
 async fn device_code(
@@ -183,19 +207,26 @@ async fn device_code(
         return r;
     }
     let Some(client_id) = form.get("client_id") else {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        );
     };
     let public = {
         let world = shared.world.lock();
-        match world.application(client_id) {
-            None => None,
-            Some(a) => Some(a.public_client),
-        }
+        world.application(client_id).map(|a| a.public_client)
     };
     match public {
         None => return unknown_client(client_id),
         Some(false) => {
-            return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. (The application is not a public client: device-code sign-in needs a public client such as the Azure CLI.)");
+            return aad_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. (The application is not a public client: device-code sign-in needs a public client such as the Azure CLI.)",
+            );
         }
         Some(true) => {}
     }
@@ -203,7 +234,10 @@ async fn device_code(
     if let Err(r) = resource_of(&scope) {
         return r;
     }
-    let device_code = random_code(96, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+    let device_code = random_code(
+        96,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+    );
     let user_code = random_code(9, b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789");
     let opts = &shared.options;
     let uri = format!("{}/devicelogin", shared.endpoints.authority);
@@ -235,18 +269,28 @@ fn unknown_client(client_id: &str) -> Response {
         StatusCode::BAD_REQUEST,
         "unauthorized_client",
         700016,
-        &format!("Application with identifier '{client_id}' was not found in the directory 'Northwind Traders'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."),
+        &format!(
+            "Application with identifier '{client_id}' was not found in the directory 'Northwind Traders'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+        ),
     )
 }
 
 /// HTTP Basic client authentication (`client_secret_basic`).
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get("authorization")?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
-    let dec = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let dec = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     Some((dec(id), dec(secret)))
 }
 
@@ -276,20 +320,37 @@ async fn token(
             70003,
             &format!("The app requested an unsupported grant type '{other}'."),
         ),
-        None => aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."),
+        None => aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.",
+        ),
     }
 }
 
 fn client_credentials(shared: &Shared, tid: &str, form: &HashMap<String, String>) -> Response {
     let Some(client_id) = form.get("client_id") else {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        );
     };
     let (resource, scope) = match resource_of(form.get("scope").map(String::as_str).unwrap_or("")) {
         Ok(r) => r,
         Err(r) => return r,
     };
     if !scope.ends_with("/.default") {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."));
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            1002012,
+            &format!(
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
+        );
     }
     let principal = {
         let world = shared.world.lock();
@@ -297,14 +358,26 @@ fn client_credentials(shared: &Shared, tid: &str, form: &HashMap<String, String>
             return unknown_client(client_id);
         };
         let Some(secret) = form.get("client_secret") else {
-            return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+            return aad_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            );
         };
-        if app.public_client || !app.client_secrets.iter().any(|s| constant_time_eq(s, secret)) {
+        if app.public_client
+            || !app
+                .client_secrets
+                .iter()
+                .any(|s| constant_time_eq(s, secret))
+        {
             return aad_error(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 7000215,
-                &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
+                &format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
+                ),
             );
         }
         Principal::App {
@@ -319,7 +392,10 @@ fn client_credentials(shared: &Shared, tid: &str, form: &HashMap<String, String>
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn issue(
@@ -332,9 +408,19 @@ fn issue(
     id_token: bool,
 ) -> Response {
     let lifetime = shared.options.token_lifetime;
-    let (access_token, _) = match shared.tokens.access_token(tid, principal, resource, lifetime) {
+    let (access_token, _) = match shared
+        .tokens
+        .access_token(tid, principal, resource, lifetime)
+    {
         Ok(t) => t,
-        Err(e) => return aad_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", 90100, &format!("The token could not be signed: {e}")),
+        Err(e) => {
+            return aad_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                90100,
+                &format!("The token could not be signed: {e}"),
+            );
+        }
     };
     let mut body = json!({
         "token_type": "Bearer",
@@ -343,9 +429,17 @@ fn issue(
         "ext_expires_in": lifetime,
         "access_token": access_token,
     });
-    if let Principal::User { object_id, client_id, .. } = principal {
+    if let Principal::User {
+        object_id,
+        client_id,
+        ..
+    } = principal
+    {
         if refresh {
-            let token = random_code(120, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
+            let token = random_code(
+                120,
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.",
+            );
             shared.world.lock().refresh_tokens.insert(
                 refresh_key(&token),
                 RefreshGrant {
@@ -383,38 +477,79 @@ fn user_principal(world: &World, oid: &str, client_id: &str) -> Option<Principal
 }
 
 fn asks(form: &HashMap<String, String>, reserved: &str) -> bool {
-    form.get("scope")
-        .is_some_and(|s| s.split_whitespace().any(|x| x.eq_ignore_ascii_case(reserved)))
+    form.get("scope").is_some_and(|s| {
+        s.split_whitespace()
+            .any(|x| x.eq_ignore_ascii_case(reserved))
+    })
 }
 
 fn device_code_grant(shared: &Shared, tid: &str, form: &HashMap<String, String>) -> Response {
     let Some(code) = form.get("device_code").or_else(|| form.get("code")) else {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'device_code'.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'device_code'.",
+        );
     };
     let mut codes = shared.device_codes.lock();
     let Some(entry) = codes.get_mut(code) else {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 70018, "Invalid verification code. The device code is unknown or was already used.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            70018,
+            "Invalid verification code. The device code is unknown or was already used.",
+        );
     };
-    if form.get("client_id").is_some_and(|c| !c.eq_ignore_ascii_case(&entry.client_id)) {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 70018, "Invalid verification code: it was issued to another client.");
+    if form
+        .get("client_id")
+        .is_some_and(|c| !c.eq_ignore_ascii_case(&entry.client_id))
+    {
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            70018,
+            "Invalid verification code: it was issued to another client.",
+        );
     }
     if chrono::Utc::now().timestamp() > entry.expires_at {
-        return aad_error(StatusCode::BAD_REQUEST, "expired_token", 70019, "Verification code expired.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "expired_token",
+            70019,
+            "Verification code expired.",
+        );
     }
     let now = std::time::Instant::now();
     let too_fast = entry.last_poll.is_some_and(|last| {
-        now.duration_since(last).as_millis() + 1000 < u128::from(entry.interval) * 1000
+        // a little tolerance for clients that sleep exactly the interval
+        now.duration_since(last).as_millis() * 5 < u128::from(entry.interval) * 1000 * 4
     });
     entry.last_poll = Some(now);
     match entry.state.clone() {
         DeviceCodeState::Pending if too_fast => {
             entry.interval += 5;
-            aad_error(StatusCode::BAD_REQUEST, "slow_down", 70016, "OAuth 2.0 device flow error. Polling too fast: wait at least the interval between polls.")
+            aad_error(
+                StatusCode::BAD_REQUEST,
+                "slow_down",
+                70016,
+                "OAuth 2.0 device flow error. Polling too fast: wait at least the interval between polls.",
+            )
         }
-        DeviceCodeState::Pending => aad_error(StatusCode::BAD_REQUEST, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling."),
+        DeviceCodeState::Pending => aad_error(
+            StatusCode::BAD_REQUEST,
+            "authorization_pending",
+            70016,
+            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        ),
         DeviceCodeState::Declined => {
             codes.remove(code);
-            aad_error(StatusCode::BAD_REQUEST, "access_denied", 70000, "The user declined the sign-in request.")
+            aad_error(
+                StatusCode::BAD_REQUEST,
+                "access_denied",
+                70000,
+                "The user declined the sign-in request.",
+            )
         }
         DeviceCodeState::Approved { user_object_id } => {
             let entry = codes.remove(code).expect("entry exists");
@@ -424,22 +559,40 @@ fn device_code_grant(shared: &Shared, tid: &str, form: &HashMap<String, String>)
                 user_principal(&world, &user_object_id, &entry.client_id)
             };
             let Some(principal) = principal else {
-                return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 50034, "The user account does not exist in the directory.");
+                return aad_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    50034,
+                    "The user account does not exist in the directory.",
+                );
             };
             let (resource, scope) = match resource_of(&entry.scope) {
                 Ok(r) => r,
                 Err(r) => return r,
             };
-            let refresh = entry.scope.split_whitespace().any(|s| s.eq_ignore_ascii_case("offline_access"));
-            let id_token = entry.scope.split_whitespace().any(|s| s.eq_ignore_ascii_case("openid"));
-            issue(shared, tid, &principal, &resource, &scope, refresh, id_token)
+            let refresh = entry
+                .scope
+                .split_whitespace()
+                .any(|s| s.eq_ignore_ascii_case("offline_access"));
+            let id_token = entry
+                .scope
+                .split_whitespace()
+                .any(|s| s.eq_ignore_ascii_case("openid"));
+            issue(
+                shared, tid, &principal, &resource, &scope, refresh, id_token,
+            )
         }
     }
 }
 
 fn refresh_token_grant(shared: &Shared, tid: &str, form: &HashMap<String, String>) -> Response {
     let Some(token) = form.get("refresh_token") else {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'refresh_token'.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'refresh_token'.",
+        );
     };
     let (resource, scope) = match resource_of(form.get("scope").map(String::as_str).unwrap_or("")) {
         Ok(r) => r,
@@ -448,20 +601,53 @@ fn refresh_token_grant(shared: &Shared, tid: &str, form: &HashMap<String, String
     let principal = {
         let world = shared.world.lock();
         let Some(grant) = world.refresh_tokens.get(&refresh_key(token)) else {
-            return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid: the refresh token is unknown or was revoked. Sign in again.");
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                9002313,
+                "Invalid request. Request is malformed or invalid: the refresh token is unknown or was revoked. Sign in again.",
+            );
         };
         if grant.expires_at < chrono::Utc::now().timestamp() {
-            return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 700082, "The refresh token has expired due to inactivity. Sign in again.");
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                700082,
+                "The refresh token has expired due to inactivity. Sign in again.",
+            );
         }
-        if form.get("client_id").is_some_and(|c| !c.eq_ignore_ascii_case(&grant.client_id)) {
-            return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "Provided grant is invalid: the refresh token was issued to a different client id.");
+        if form
+            .get("client_id")
+            .is_some_and(|c| !c.eq_ignore_ascii_case(&grant.client_id))
+        {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                70000,
+                "Provided grant is invalid: the refresh token was issued to a different client id.",
+            );
         }
         match user_principal(&world, &grant.user_object_id, &grant.client_id) {
             Some(p) => p,
-            None => return aad_error(StatusCode::BAD_REQUEST, "invalid_grant", 50034, "The user account does not exist in the directory."),
+            None => {
+                return aad_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    50034,
+                    "The user account does not exist in the directory.",
+                );
+            }
         }
     };
-    issue(shared, tid, &principal, &resource, &scope, true, asks(form, "openid"))
+    issue(
+        shared,
+        tid,
+        &principal,
+        &resource,
+        &scope,
+        true,
+        asks(form, "openid"),
+    )
 }
 
 fn page(title: &str, body: &str) -> String {
@@ -511,14 +697,26 @@ async fn device_login_submit(
     State(shared): State<Arc<Shared>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let field = |k: &str| form.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
-    let (user_code, username, password) = (field("user_code"), field("username"), form.get("password").cloned().unwrap_or_default());
-    let normalized: String = user_code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase();
+    let field = |k: &str| {
+        form.get(k)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (user_code, username, password) = (
+        field("user_code"),
+        field("username"),
+        form.get("password").cloned().unwrap_or_default(),
+    );
+    let normalized: String = user_code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_uppercase();
     let now = chrono::Utc::now().timestamp();
     let mut codes = shared.device_codes.lock();
-    let entry = codes
-        .values_mut()
-        .find(|d| d.user_code == normalized && d.state == DeviceCodeState::Pending && d.expires_at >= now);
+    let entry = codes.values_mut().find(|d| {
+        d.user_code == normalized && d.state == DeviceCodeState::Pending && d.expires_at >= now
+    });
     let Some(entry) = entry else {
         return (
             StatusCode::BAD_REQUEST,
@@ -537,11 +735,17 @@ async fn device_login_submit(
     let Some(user) = user else {
         return (
             StatusCode::UNAUTHORIZED,
-            Html(login_form(Some("Your account or password is incorrect."), &user_code, &username)),
+            Html(login_form(
+                Some("Your account or password is incorrect."),
+                &user_code,
+                &username,
+            )),
         )
             .into_response();
     };
-    entry.state = DeviceCodeState::Approved { user_object_id: user.object_id.clone() };
+    entry.state = DeviceCodeState::Approved {
+        user_object_id: user.object_id.clone(),
+    };
     let app = world
         .application(&entry.client_id)
         .map(|a| a.display_name.clone())

@@ -20,16 +20,21 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
 }
 
-const GRAPH_AUDIENCES: &[&str] = &["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"];
+const GRAPH_AUDIENCES: &[&str] = &[
+    "https://graph.microsoft.com",
+    "00000003-0000-0000-c000-000000000000",
+];
 
 fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     (
         status,
-        Json(json!({"error": {"code": code, "message": message, "innerError": {
-            "date": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
-            "request-id": uuid::Uuid::new_v4(),
-            "client-request-id": uuid::Uuid::new_v4(),
-        }}})),
+        Json(
+            json!({"error": {"code": code, "message": message, "innerError": {
+                "date": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+                "request-id": uuid::Uuid::new_v4(),
+                "client-request-id": uuid::Uuid::new_v4(),
+            }}}),
+        ),
     )
         .into_response()
 }
@@ -38,7 +43,9 @@ fn not_found(id: &str) -> Response {
     graph_error(
         StatusCode::NOT_FOUND,
         "Request_ResourceNotFound",
-        &format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+        &format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        ),
     )
 }
 
@@ -74,7 +81,11 @@ pub fn directory_object(world: &World, id: &str) -> Option<Value> {
             "preferredLanguage": "en-US",
         }));
     }
-    if let Some(g) = world.groups.iter().find(|g| g.object_id.eq_ignore_ascii_case(id)) {
+    if let Some(g) = world
+        .groups
+        .iter()
+        .find(|g| g.object_id.eq_ignore_ascii_case(id))
+    {
         return Some(json!({
             "@odata.type": "#microsoft.graph.group",
             "id": g.object_id,
@@ -86,7 +97,11 @@ pub fn directory_object(world: &World, id: &str) -> Option<Value> {
         }));
     }
     let tenant = &world.tenant.id;
-    if let Some(a) = world.applications.iter().find(|a| a.object_id.eq_ignore_ascii_case(id)) {
+    if let Some(a) = world
+        .applications
+        .iter()
+        .find(|a| a.object_id.eq_ignore_ascii_case(id))
+    {
         return Some(json!({
             "@odata.type": "#microsoft.graph.servicePrincipal",
             "id": a.object_id,
@@ -101,7 +116,11 @@ pub fn directory_object(world: &World, id: &str) -> Option<Value> {
             "tags": [],
         }));
     }
-    if let Some(m) = world.managed_identities.iter().find(|m| m.object_id.eq_ignore_ascii_case(id)) {
+    if let Some(m) = world
+        .managed_identities
+        .iter()
+        .find(|m| m.object_id.eq_ignore_ascii_case(id))
+    {
         return Some(json!({
             "@odata.type": "#microsoft.graph.servicePrincipal",
             "id": m.object_id,
@@ -142,11 +161,19 @@ async fn handle(
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
     let Some((&"v1.0", rest)) = seg.split_first() else {
-        return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Invalid version: use /v1.0.");
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Invalid version: use /v1.0.",
+        );
     };
     let world = shared.world.lock();
 
@@ -154,7 +181,11 @@ async fn handle(
     let me;
     let rest: Vec<&str> = if rest.first() == Some(&"me") {
         if !caller.is_user {
-            return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "/me request is only valid with delegated authentication flow.");
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "/me request is only valid with delegated authentication flow.",
+            );
         }
         me = caller.object_id.clone();
         let mut v = vec!["users", me.as_str()];
@@ -167,17 +198,34 @@ async fn handle(
     match (method.clone(), rest.as_slice()) {
         (Method::POST, ["directoryObjects", "getByIds"]) => {
             let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-                return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "The request body is not valid JSON: expected {\"ids\": [...], \"types\": [...]}.");
+                return graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "The request body is not valid JSON: expected {\"ids\": [...], \"types\": [...]}.",
+                );
             };
             let Some(ids) = request["ids"].as_array() else {
-                return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "The 'ids' property is required.");
+                return graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "The 'ids' property is required.",
+                );
             };
             if ids.len() > 1000 {
-                return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "At most 1000 ids may be requested at once.");
+                return graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "At most 1000 ids may be requested at once.",
+                );
             }
             let types: Vec<String> = request["types"]
                 .as_array()
-                .map(|t| t.iter().filter_map(|x| x.as_str()).map(|s| s.to_ascii_lowercase()).collect())
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|x| x.as_str())
+                        .map(|s| s.to_ascii_lowercase())
+                        .collect()
+                })
                 .unwrap_or_default();
             let items = ids
                 .iter()
@@ -186,7 +234,11 @@ async fn handle(
                 .filter(|o| {
                     types.is_empty()
                         || types.iter().any(|t| {
-                            o["@odata.type"].as_str().unwrap_or_default().to_ascii_lowercase() == format!("#microsoft.graph.{t}")
+                            o["@odata.type"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_ascii_lowercase()
+                                == format!("#microsoft.graph.{t}")
                         })
                 })
                 .collect();
@@ -194,47 +246,89 @@ async fn handle(
         }
         (Method::GET, ["servicePrincipals"]) => {
             let Some(filter) = query.get("$filter") else {
-                let mut items: Vec<Value> = world.applications.iter().filter_map(|a| directory_object(&world, &a.object_id)).collect();
-                items.extend(world.managed_identities.iter().filter_map(|m| directory_object(&world, &m.object_id)));
+                let mut items: Vec<Value> = world
+                    .applications
+                    .iter()
+                    .filter_map(|a| directory_object(&world, &a.object_id))
+                    .collect();
+                items.extend(
+                    world
+                        .managed_identities
+                        .iter()
+                        .filter_map(|m| directory_object(&world, &m.object_id)),
+                );
                 return collection("servicePrincipals", items);
             };
             let Some(app_id) = filter
                 .strip_prefix("appId eq '")
                 .and_then(|s| s.strip_suffix('\''))
             else {
-                return graph_error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", &format!("Unsupported query: {filter}. This emulator supports $filter=appId eq '{{id}}'."));
+                return graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "Request_UnsupportedQuery",
+                    &format!(
+                        "Unsupported query: {filter}. This emulator supports $filter=appId eq '{{id}}'."
+                    ),
+                );
             };
             let items = world
                 .applications
                 .iter()
                 .filter(|a| a.client_id.eq_ignore_ascii_case(app_id))
                 .map(|a| a.object_id.clone())
-                .chain(world.managed_identities.iter().filter(|m| m.client_id.eq_ignore_ascii_case(app_id)).map(|m| m.object_id.clone()))
+                .chain(
+                    world
+                        .managed_identities
+                        .iter()
+                        .filter(|m| m.client_id.eq_ignore_ascii_case(app_id))
+                        .map(|m| m.object_id.clone()),
+                )
                 .filter_map(|id| directory_object(&world, &id))
                 .collect();
             collection("servicePrincipals", items)
         }
-        (Method::GET, [kind @ ("users" | "groups" | "servicePrincipals" | "directoryObjects"), id]) => {
+        (
+            Method::GET,
+            [
+                kind @ ("users" | "groups" | "servicePrincipals" | "directoryObjects"),
+                id,
+            ],
+        ) => {
             let id = if *kind == "users" {
-                world.user_by_name(id).map(|u| u.object_id.clone()).unwrap_or_else(|| id.to_string())
+                world
+                    .user_by_name(id)
+                    .map(|u| u.object_id.clone())
+                    .unwrap_or_else(|| id.to_string())
             } else {
                 id.to_string()
             };
             match directory_object(&world, &id) {
                 Some(o) if type_fits(kind, &o) => {
                     let mut o = o;
-                    o["@odata.context"] = json!(format!("https://graph.microsoft.com/v1.0/$metadata#{kind}/$entity"));
+                    o["@odata.context"] = json!(format!(
+                        "https://graph.microsoft.com/v1.0/$metadata#{kind}/$entity"
+                    ));
                     Json(o).into_response()
                 }
                 _ => not_found(&id),
             }
         }
-        (Method::GET, [kind @ ("users" | "groups" | "servicePrincipals" | "directoryObjects"), id, rel, cast @ ..])
-            if (*rel == "transitiveMemberOf" || *rel == "memberOf")
-                && (cast.is_empty() || cast == ["microsoft.graph.group"]) =>
+        (
+            Method::GET,
+            [
+                kind @ ("users" | "groups" | "servicePrincipals" | "directoryObjects"),
+                id,
+                rel,
+                cast @ ..,
+            ],
+        ) if (*rel == "transitiveMemberOf" || *rel == "memberOf")
+            && (cast.is_empty() || cast == ["microsoft.graph.group"]) =>
         {
             let id = if *kind == "users" {
-                world.user_by_name(id).map(|u| u.object_id.clone()).unwrap_or_else(|| id.to_string())
+                world
+                    .user_by_name(id)
+                    .map(|u| u.object_id.clone())
+                    .unwrap_or_else(|| id.to_string())
             } else {
                 id.to_string()
             };
@@ -251,18 +345,29 @@ async fn handle(
             } else {
                 world.transitive_groups(&id)
             };
-            let items = groups.iter().filter_map(|g| directory_object(&world, g)).collect();
+            let items = groups
+                .iter()
+                .filter_map(|g| directory_object(&world, g))
+                .collect();
             collection("directoryObjects", items)
         }
         (Method::GET, ["groups", id, rel @ ("members" | "transitiveMembers")]) => {
-            let Some(group) = world.groups.iter().find(|g| g.object_id.eq_ignore_ascii_case(id)) else {
+            let Some(group) = world
+                .groups
+                .iter()
+                .find(|g| g.object_id.eq_ignore_ascii_case(id))
+            else {
                 return not_found(id);
             };
             let mut ids: Vec<String> = group.members.clone();
             if *rel == "transitiveMembers" {
                 let mut i = 0;
                 while i < ids.len() {
-                    if let Some(g) = world.groups.iter().find(|g| g.object_id.eq_ignore_ascii_case(&ids[i])) {
+                    if let Some(g) = world
+                        .groups
+                        .iter()
+                        .find(|g| g.object_id.eq_ignore_ascii_case(&ids[i]))
+                    {
                         for m in &g.members {
                             if !ids.iter().any(|x| x.eq_ignore_ascii_case(m)) {
                                 ids.push(m.clone());
@@ -272,13 +377,19 @@ async fn handle(
                     i += 1;
                 }
             }
-            let items = ids.iter().filter_map(|m| directory_object(&world, m)).collect();
+            let items = ids
+                .iter()
+                .filter_map(|m| directory_object(&world, m))
+                .collect();
             collection("directoryObjects", items)
         }
         _ => graph_error(
             StatusCode::BAD_REQUEST,
             "BadRequest",
-            &format!("Resource not found for the segment '{}' (method {method}).", rest.join("/")),
+            &format!(
+                "Resource not found for the segment '{}' (method {method}).",
+                rest.join("/")
+            ),
         ),
     }
 }

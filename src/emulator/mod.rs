@@ -9,6 +9,9 @@
 //! - [`entra`], [`msi`], [`arm`], [`graph`], [`relay`]: one axum router per service;
 //! - [`state`]: the state folder and atomic writes.
 
+// Handlers return a ready HTTP response as their error: it is the natural currency here.
+#![allow(clippy::result_large_err)]
+
 pub mod arm;
 pub mod entra;
 pub mod graph;
@@ -213,7 +216,13 @@ pub async fn start(options: Options) -> Result<RunningEmulator> {
     .await
     .context("loading the emulator's TLS certificate")?;
 
-    let next = |i: u16| if options.port == 0 { 0 } else { options.port + i };
+    let next = |i: u16| {
+        if options.port == 0 {
+            0
+        } else {
+            options.port + i
+        }
+    };
     let login = bind(options.bind, next(0))?;
     let arm = bind(options.bind, next(1))?;
     let graph = bind(options.bind, next(2))?;
@@ -255,7 +264,8 @@ pub async fn start(options: Options) -> Result<RunningEmulator> {
         let handle = Handle::new();
         let service = router.into_make_service();
         let task = if secure {
-            let server = axum_server::from_tcp_rustls(listener, tls.clone())?.handle(handle.clone());
+            let server =
+                axum_server::from_tcp_rustls(listener, tls.clone())?.handle(handle.clone());
             tokio::spawn(async move {
                 if let Err(e) = server.serve(service).await {
                     tracing::error!("an emulator endpoint stopped: {e}");

@@ -32,8 +32,12 @@ enum Style {
 
 fn error(style: Style, status: StatusCode, message: &str) -> Response {
     let body = match style {
-        Style::AppService => json!({"statusCode": status.as_u16(), "message": message, "correlationId": uuid::Uuid::new_v4()}),
-        Style::Imds => json!({"error": if status == StatusCode::BAD_REQUEST { "invalid_request" } else { "unknown_error" }, "error_description": message}),
+        Style::AppService => {
+            json!({"statusCode": status.as_u16(), "message": message, "correlationId": uuid::Uuid::new_v4()})
+        }
+        Style::Imds => {
+            json!({"error": if status == StatusCode::BAD_REQUEST { "invalid_request" } else { "unknown_error" }, "error_description": message})
+        }
     };
     (status, Json(body)).into_response()
 }
@@ -66,14 +70,22 @@ fn identities_of_host(shared: &Shared) -> Vec<ManagedIdentity> {
 
 fn serve(shared: &Shared, style: Style, query: &HashMap<String, String>) -> Response {
     let Some(resource) = query.get("resource").filter(|r| !r.is_empty()) else {
-        return error(style, StatusCode::BAD_REQUEST, "Required query parameter 'resource' is missing.");
+        return error(
+            style,
+            StatusCode::BAD_REQUEST,
+            "Required query parameter 'resource' is missing.",
+        );
     };
     let identities = identities_of_host(shared);
     let by = |keys: &[&str]| keys.iter().find_map(|k| query.get(*k)).cloned();
     let chosen = if let Some(id) = by(&["client_id"]) {
-        identities.iter().find(|m| m.client_id.eq_ignore_ascii_case(&id))
+        identities
+            .iter()
+            .find(|m| m.client_id.eq_ignore_ascii_case(&id))
     } else if let Some(id) = by(&["object_id", "principal_id"]) {
-        identities.iter().find(|m| m.object_id.eq_ignore_ascii_case(&id))
+        identities
+            .iter()
+            .find(|m| m.object_id.eq_ignore_ascii_case(&id))
     } else if let Some(id) = by(&["mi_res_id", "msi_res_id"]) {
         identities
             .iter()
@@ -83,14 +95,25 @@ fn serve(shared: &Shared, style: Style, query: &HashMap<String, String>) -> Resp
     };
     let Some(mi) = chosen else {
         let message = match style {
-            Style::AppService => "No ManagedIdentity found for specified ClientId/ResourceId/PrincipalId.",
+            Style::AppService => {
+                "No ManagedIdentity found for specified ClientId/ResourceId/PrincipalId."
+            }
             Style::Imds => "Identity not found",
         };
         return error(style, StatusCode::BAD_REQUEST, message);
     };
     let bare = resource.trim_end_matches('/');
-    if !super::entra::KNOWN_RESOURCES.iter().any(|k| k.eq_ignore_ascii_case(bare)) {
-        return error(style, StatusCode::BAD_REQUEST, &format!("AADSTS500011: The resource principal named {resource} was not found in the tenant."));
+    if !super::entra::KNOWN_RESOURCES
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(bare))
+    {
+        return error(
+            style,
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "AADSTS500011: The resource principal named {resource} was not found in the tenant."
+            ),
+        );
     }
     let principal = Principal::App {
         object_id: mi.object_id.clone(),
@@ -100,9 +123,18 @@ fn serve(shared: &Shared, style: Style, query: &HashMap<String, String>) -> Resp
     };
     let tid = shared.tenant_id();
     let lifetime = shared.options.token_lifetime;
-    let (token, exp) = match shared.tokens.access_token(&tid, &principal, resource, lifetime) {
+    let (token, exp) = match shared
+        .tokens
+        .access_token(&tid, &principal, resource, lifetime)
+    {
         Ok(t) => t,
-        Err(e) => return error(style, StatusCode::INTERNAL_SERVER_ERROR, &format!("the token could not be signed: {e}")),
+        Err(e) => {
+            return error(
+                style,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the token could not be signed: {e}"),
+            );
+        }
     };
     let now = chrono::Utc::now().timestamp();
     let body = match style {
@@ -132,14 +164,28 @@ async fn app_service(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let header = headers.get("x-identity-header").and_then(|v| v.to_str().ok());
+    let header = headers
+        .get("x-identity-header")
+        .and_then(|v| v.to_str().ok());
     if header != Some(shared.identity_header.as_str()) {
-        return error(Style::AppService, StatusCode::UNAUTHORIZED, "The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER.");
+        return error(
+            Style::AppService,
+            StatusCode::UNAUTHORIZED,
+            "The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER.",
+        );
     }
     match query.get("api-version").map(String::as_str) {
         Some("2019-08-01") | Some("2017-09-01") => serve(&shared, Style::AppService, &query),
-        Some(v) => error(Style::AppService, StatusCode::BAD_REQUEST, &format!("The api-version '{v}' is not supported: use 2019-08-01.")),
-        None => error(Style::AppService, StatusCode::BAD_REQUEST, "Required query parameter 'api-version' is missing: use 2019-08-01."),
+        Some(v) => error(
+            Style::AppService,
+            StatusCode::BAD_REQUEST,
+            &format!("The api-version '{v}' is not supported: use 2019-08-01."),
+        ),
+        None => error(
+            Style::AppService,
+            StatusCode::BAD_REQUEST,
+            "Required query parameter 'api-version' is missing: use 2019-08-01.",
+        ),
     }
 }
 
@@ -150,10 +196,18 @@ async fn imds(
 ) -> Response {
     let metadata = headers.get("metadata").and_then(|v| v.to_str().ok());
     if !metadata.is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-        return error(Style::Imds, StatusCode::BAD_REQUEST, "Required metadata header not specified");
+        return error(
+            Style::Imds,
+            StatusCode::BAD_REQUEST,
+            "Required metadata header not specified",
+        );
     }
     if !query.contains_key("api-version") {
-        return error(Style::Imds, StatusCode::BAD_REQUEST, "Required query variable 'api-version' is missing");
+        return error(
+            Style::Imds,
+            StatusCode::BAD_REQUEST,
+            "Required query variable 'api-version' is missing",
+        );
     }
     serve(&shared, Style::Imds, &query)
 }

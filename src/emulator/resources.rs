@@ -25,15 +25,78 @@ pub struct Kind {
 const RULE_ACTIONS: &[&str] = &["listKeys", "regenerateKeys"];
 
 pub const KINDS: &[Kind] = &[
-    Kind { provider: "Microsoft.Relay", segments: &["namespaces"], type_name: "Microsoft.Relay/Namespaces", action_type: "Microsoft.Relay/namespaces", actions: &[], tracked: true },
-    Kind { provider: "Microsoft.Relay", segments: &["namespaces", "AuthorizationRules"], type_name: "Microsoft.Relay/Namespaces/AuthorizationRules", action_type: "Microsoft.Relay/namespaces/authorizationRules", actions: RULE_ACTIONS, tracked: false },
-    Kind { provider: "Microsoft.Relay", segments: &["namespaces", "HybridConnections"], type_name: "Microsoft.Relay/Namespaces/HybridConnections", action_type: "Microsoft.Relay/namespaces/hybridConnections", actions: &[], tracked: false },
-    Kind { provider: "Microsoft.Relay", segments: &["namespaces", "HybridConnections", "AuthorizationRules"], type_name: "Microsoft.Relay/Namespaces/HybridConnections/AuthorizationRules", action_type: "Microsoft.Relay/namespaces/hybridConnections/authorizationRules", actions: RULE_ACTIONS, tracked: false },
-    Kind { provider: "Microsoft.Relay", segments: &["namespaces", "WcfRelays"], type_name: "Microsoft.Relay/WcfRelays", action_type: "Microsoft.Relay/namespaces/wcfRelays", actions: &[], tracked: false },
-    Kind { provider: "Microsoft.Relay", segments: &["namespaces", "WcfRelays", "AuthorizationRules"], type_name: "Microsoft.Relay/Namespaces/WcfRelays/AuthorizationRules", action_type: "Microsoft.Relay/namespaces/wcfRelays/authorizationRules", actions: RULE_ACTIONS, tracked: false },
-    Kind { provider: "Microsoft.ManagedIdentity", segments: &["userAssignedIdentities"], type_name: "Microsoft.ManagedIdentity/userAssignedIdentities", action_type: "Microsoft.ManagedIdentity/userAssignedIdentities", actions: &[], tracked: true },
-    Kind { provider: "Microsoft.SignalRService", segments: &["SignalR"], type_name: "Microsoft.SignalRService/SignalR", action_type: "Microsoft.SignalRService/SignalR", actions: &[], tracked: true },
-    Kind { provider: "Microsoft.Compute", segments: &["virtualMachines"], type_name: "Microsoft.Compute/virtualMachines", action_type: "Microsoft.Compute/virtualMachines", actions: &[], tracked: true },
+    Kind {
+        provider: "Microsoft.Relay",
+        segments: &["namespaces"],
+        type_name: "Microsoft.Relay/Namespaces",
+        action_type: "Microsoft.Relay/namespaces",
+        actions: &[],
+        tracked: true,
+    },
+    Kind {
+        provider: "Microsoft.Relay",
+        segments: &["namespaces", "AuthorizationRules"],
+        type_name: "Microsoft.Relay/Namespaces/AuthorizationRules",
+        action_type: "Microsoft.Relay/namespaces/authorizationRules",
+        actions: RULE_ACTIONS,
+        tracked: false,
+    },
+    Kind {
+        provider: "Microsoft.Relay",
+        segments: &["namespaces", "HybridConnections"],
+        type_name: "Microsoft.Relay/Namespaces/HybridConnections",
+        action_type: "Microsoft.Relay/namespaces/hybridConnections",
+        actions: &[],
+        tracked: false,
+    },
+    Kind {
+        provider: "Microsoft.Relay",
+        segments: &["namespaces", "HybridConnections", "AuthorizationRules"],
+        type_name: "Microsoft.Relay/Namespaces/HybridConnections/AuthorizationRules",
+        action_type: "Microsoft.Relay/namespaces/hybridConnections/authorizationRules",
+        actions: RULE_ACTIONS,
+        tracked: false,
+    },
+    Kind {
+        provider: "Microsoft.Relay",
+        segments: &["namespaces", "WcfRelays"],
+        type_name: "Microsoft.Relay/WcfRelays",
+        action_type: "Microsoft.Relay/namespaces/wcfRelays",
+        actions: &[],
+        tracked: false,
+    },
+    Kind {
+        provider: "Microsoft.Relay",
+        segments: &["namespaces", "WcfRelays", "AuthorizationRules"],
+        type_name: "Microsoft.Relay/Namespaces/WcfRelays/AuthorizationRules",
+        action_type: "Microsoft.Relay/namespaces/wcfRelays/authorizationRules",
+        actions: RULE_ACTIONS,
+        tracked: false,
+    },
+    Kind {
+        provider: "Microsoft.ManagedIdentity",
+        segments: &["userAssignedIdentities"],
+        type_name: "Microsoft.ManagedIdentity/userAssignedIdentities",
+        action_type: "Microsoft.ManagedIdentity/userAssignedIdentities",
+        actions: &[],
+        tracked: true,
+    },
+    Kind {
+        provider: "Microsoft.SignalRService",
+        segments: &["SignalR"],
+        type_name: "Microsoft.SignalRService/SignalR",
+        action_type: "Microsoft.SignalRService/SignalR",
+        actions: &[],
+        tracked: true,
+    },
+    Kind {
+        provider: "Microsoft.Compute",
+        segments: &["virtualMachines"],
+        type_name: "Microsoft.Compute/virtualMachines",
+        action_type: "Microsoft.Compute/virtualMachines",
+        actions: &[],
+        tracked: true,
+    },
 ];
 
 pub const RESOURCE_GROUP_TYPE: &str = "Microsoft.Resources/resourceGroups";
@@ -42,12 +105,88 @@ pub const RESOURCE_GROUP_ACTION_TYPE: &str = "Microsoft.Resources/subscriptions/
 /// The api-versions each provider accepts (what real clients send, old and new).
 pub fn api_versions(provider: &str) -> &'static [&'static str] {
     match provider.to_ascii_lowercase().as_str() {
-        "microsoft.relay" => &["2016-07-01", "2017-04-01", "2018-01-01-preview", "2021-11-01", "2024-01-01", "2026-01-01", "2026-07-01-preview"],
-        "microsoft.managedidentity" => &["2015-08-31-preview", "2018-11-30", "2021-09-30-preview", "2022-01-31-preview", "2023-01-31", "2023-07-31-preview", "2024-11-30", "2025-01-31-preview", "2026-05-31"],
-        "microsoft.signalrservice" => &["2018-10-01", "2020-05-01", "2021-10-01", "2022-02-01", "2023-02-01", "2023-08-01-preview", "2024-03-01", "2024-10-01-preview", "2025-01-01-preview"],
-        "microsoft.compute" => &["2021-03-01", "2022-03-01", "2022-08-01", "2023-03-01", "2023-07-01", "2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01"],
-        "microsoft.authorization" => &["2015-06-01", "2015-07-01", "2017-05-01", "2018-01-01-preview", "2018-07-01", "2018-09-01-preview", "2020-04-01-preview", "2020-08-01-preview", "2020-10-01-preview", "2021-04-01-preview", "2022-04-01", "2022-05-01-preview"],
-        "microsoft.resources" => &["2014-04-01", "2015-01-01", "2016-06-01", "2018-05-01", "2019-05-01", "2019-06-01", "2019-10-01", "2019-11-01", "2020-01-01", "2020-06-01", "2020-10-01", "2021-01-01", "2021-04-01", "2022-01-01", "2022-09-01", "2022-12-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-01-01", "2025-03-01", "2025-04-01"],
+        "microsoft.relay" => &[
+            "2016-07-01",
+            "2017-04-01",
+            "2018-01-01-preview",
+            "2021-11-01",
+            "2024-01-01",
+            "2026-01-01",
+            "2026-07-01-preview",
+        ],
+        "microsoft.managedidentity" => &[
+            "2015-08-31-preview",
+            "2018-11-30",
+            "2021-09-30-preview",
+            "2022-01-31-preview",
+            "2023-01-31",
+            "2023-07-31-preview",
+            "2024-11-30",
+            "2025-01-31-preview",
+            "2026-05-31",
+        ],
+        "microsoft.signalrservice" => &[
+            "2018-10-01",
+            "2020-05-01",
+            "2021-10-01",
+            "2022-02-01",
+            "2023-02-01",
+            "2023-08-01-preview",
+            "2024-03-01",
+            "2024-10-01-preview",
+            "2025-01-01-preview",
+        ],
+        "microsoft.compute" => &[
+            "2021-03-01",
+            "2022-03-01",
+            "2022-08-01",
+            "2023-03-01",
+            "2023-07-01",
+            "2023-09-01",
+            "2024-03-01",
+            "2024-07-01",
+            "2024-11-01",
+            "2025-04-01",
+        ],
+        "microsoft.authorization" => &[
+            "2015-06-01",
+            "2015-07-01",
+            "2017-05-01",
+            "2018-01-01-preview",
+            "2018-07-01",
+            "2018-09-01-preview",
+            "2020-04-01-preview",
+            "2020-08-01-preview",
+            "2020-10-01-preview",
+            "2021-04-01-preview",
+            "2022-04-01",
+            "2022-05-01-preview",
+        ],
+        "microsoft.resources" => &[
+            "2014-04-01",
+            "2015-01-01",
+            "2016-06-01",
+            "2018-05-01",
+            "2019-05-01",
+            "2019-06-01",
+            "2019-10-01",
+            "2019-11-01",
+            "2020-01-01",
+            "2020-06-01",
+            "2020-10-01",
+            "2021-01-01",
+            "2021-04-01",
+            "2022-01-01",
+            "2022-09-01",
+            "2022-12-01",
+            "2023-07-01",
+            "2024-03-01",
+            "2024-07-01",
+            "2024-11-01",
+            "2025-01-01",
+            "2025-03-01",
+            "2025-04-01",
+        ],
         _ => &[],
     }
 }
@@ -74,7 +213,12 @@ impl ResourceId {
             subscription: subscription.to_string(),
             resource_group: resource_group.to_string(),
             kind,
-            names: rest.iter().skip(1).step_by(2).map(|s| s.to_string()).collect(),
+            names: rest
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .map(|s| s.to_string())
+                .collect(),
         })
     }
 
@@ -91,7 +235,10 @@ impl ResourceId {
     }
 
     pub fn resource_group_id(&self) -> String {
-        format!("/subscriptions/{}/resourceGroups/{}", self.subscription, self.resource_group)
+        format!(
+            "/subscriptions/{}/resourceGroups/{}",
+            self.subscription, self.resource_group
+        )
     }
 
     /// The canonical id, with the resource group named as `rg_name`.
@@ -136,7 +283,10 @@ pub fn kind_for(provider: &str, types: &[&str]) -> Option<&'static Kind> {
     KINDS.iter().find(|k| {
         k.provider.eq_ignore_ascii_case(provider)
             && k.segments.len() == types.len()
-            && k.segments.iter().zip(types).all(|(a, b)| a.eq_ignore_ascii_case(b))
+            && k.segments
+                .iter()
+                .zip(types)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
     })
 }
 
@@ -167,7 +317,9 @@ pub fn now_rfc3339() -> String {
 
 fn validate_rights(rights: &Value) -> Result<Vec<String>> {
     let Some(list) = rights.as_array() else {
-        bail!("The 'rights' property is required and must be an array of 'Listen', 'Send' and 'Manage'.");
+        bail!(
+            "The 'rights' property is required and must be an array of 'Listen', 'Send' and 'Manage'."
+        );
     };
     let mut out: Vec<String> = Vec::new();
     for r in list {
@@ -175,7 +327,9 @@ fn validate_rights(rights: &Value) -> Result<Vec<String>> {
             Some("listen") => "Listen",
             Some("send") => "Send",
             Some("manage") => "Manage",
-            _ => bail!("The value '{r}' is not a valid right. Valid rights are 'Listen', 'Send' and 'Manage'."),
+            _ => bail!(
+                "The value '{r}' is not a valid right. Valid rights are 'Listen', 'Send' and 'Manage'."
+            ),
         };
         if out.iter().any(|o| o == canonical) {
             bail!("The right '{canonical}' is given twice; each right may appear once.");
@@ -185,7 +339,9 @@ fn validate_rights(rights: &Value) -> Result<Vec<String>> {
     if out.is_empty() {
         bail!("At least one right ('Listen', 'Send' or 'Manage') is required.");
     }
-    if out.iter().any(|r| r == "Manage") && !(out.iter().any(|r| r == "Listen") && out.iter().any(|r| r == "Send")) {
+    if out.iter().any(|r| r == "Manage")
+        && !(out.iter().any(|r| r == "Listen") && out.iter().any(|r| r == "Send"))
+    {
         bail!("A rule with 'Manage' rights must also have 'Listen' and 'Send'.");
     }
     Ok(out)
@@ -202,10 +358,14 @@ fn validate_name(id: &ResourceId) -> Result<()> {
             || !name.starts_with(|c: char| c.is_ascii_alphabetic())
             || name.ends_with('-')
         {
-            bail!("The specified namespace name '{name}' is not valid. It must be 6 to 50 characters long, start with a letter, end with a letter or digit, and contain only letters, digits and hyphens.");
+            bail!(
+                "The specified namespace name '{name}' is not valid. It must be 6 to 50 characters long, start with a letter, end with a letter or digit, and contain only letters, digits and hyphens."
+            );
         }
     } else if name.is_empty() || name.len() > 260 || !ok_chars {
-        bail!("The specified name '{name}' is not valid: use 1 to 260 letters, digits, '-', '_' or '.'.");
+        bail!(
+            "The specified name '{name}' is not valid: use 1 to 260 letters, digits, '-', '_' or '.'."
+        );
     }
     Ok(())
 }
@@ -228,7 +388,9 @@ pub fn build(
     if !input_props.is_object() {
         bail!("The 'properties' property must be a JSON object.");
     }
-    let old_props = existing.map(|r| r.properties.clone()).unwrap_or_else(|| json!({}));
+    let old_props = existing
+        .map(|r| r.properties.clone())
+        .unwrap_or_else(|| json!({}));
     let mut props = json!({});
     let kind_path: Vec<&str> = id.kind.segments.to_vec();
     let string_prop = |k: &str| input_props.get(k).or_else(|| old_props.get(k)).cloned();
@@ -245,15 +407,24 @@ pub fn build(
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| existing.and_then(|r| r.location.clone()));
-    let mut sku = body.get("sku").cloned().or_else(|| existing.and_then(|r| r.sku.clone()));
+    let mut sku = body
+        .get("sku")
+        .cloned()
+        .or_else(|| existing.and_then(|r| r.sku.clone()));
     match kind_path.as_slice() {
         ["namespaces"] => {
             if location.is_none() {
                 bail!("The 'location' property is required for a Relay namespace.");
             }
-            let tier = sku.as_ref().and_then(|s| s.get("name")).and_then(Value::as_str).unwrap_or("Standard");
+            let tier = sku
+                .as_ref()
+                .and_then(|s| s.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("Standard");
             if !tier.eq_ignore_ascii_case("Standard") {
-                bail!("The SKU '{tier}' is not supported: Azure Relay namespaces use the 'Standard' SKU.");
+                bail!(
+                    "The SKU '{tier}' is not supported: Azure Relay namespaces use the 'Standard' SKU."
+                );
             }
             sku = Some(json!({"name": "Standard", "tier": "Standard"}));
             props["provisioningState"] = json!("Succeeded");
@@ -263,7 +434,8 @@ pub fn build(
             props["serviceBusEndpoint"] = json!(relay_endpoint.unwrap_or_default());
             props["metricId"] = json!(format!("{}:{}", id.subscription, id.name()));
             props["privateEndpointConnections"] = json!([]);
-            props["publicNetworkAccess"] = string_prop("publicNetworkAccess").unwrap_or(json!("Enabled"));
+            props["publicNetworkAccess"] =
+                string_prop("publicNetworkAccess").unwrap_or(json!("Enabled"));
             props["minimumTlsVersion"] = string_prop("minimumTlsVersion").unwrap_or(json!("1.2"));
         }
         ["namespaces", "HybridConnections"] => {
@@ -284,7 +456,9 @@ pub fn build(
             let relay_type = string_prop("relayType").unwrap_or(json!("NetTcp"));
             match relay_type.as_str() {
                 Some("NetTcp") | Some("Http") => {}
-                _ => bail!("The property 'relayType' must be 'NetTcp' or 'Http', not {relay_type}."),
+                _ => {
+                    bail!("The property 'relayType' must be 'NetTcp' or 'Http', not {relay_type}.")
+                }
             }
             props["relayType"] = relay_type;
             props["requiresClientAuthorization"] = bool_prop("requiresClientAuthorization", true)?;
@@ -302,7 +476,10 @@ pub fn build(
                 .unwrap_or(Value::Null);
             props["rights"] = json!(validate_rights(&rights)?);
             if keys.is_none() {
-                keys = Some(SasKeys { primary: new_sas_key(), secondary: new_sas_key() });
+                keys = Some(SasKeys {
+                    primary: new_sas_key(),
+                    secondary: new_sas_key(),
+                });
             }
             location = None;
         }
@@ -310,7 +487,10 @@ pub fn build(
             // Tracked resources we only store (identities, SignalR, VMs): keep what was given,
             // with Azure's read-only provisioning state.
             if id.kind.tracked && location.is_none() {
-                bail!("The 'location' property is required for a resource of type '{}'.", id.kind.type_name);
+                bail!(
+                    "The 'location' property is required for a resource of type '{}'.",
+                    id.kind.type_name
+                );
             }
             props = old_props;
             if let (Some(p), Some(i)) = (props.as_object_mut(), input_props.as_object()) {
@@ -326,12 +506,20 @@ pub fn build(
         name: id.name().to_string(),
         type_name: id.kind.type_name.to_string(),
         location,
-        tags: body.get("tags").cloned().or_else(|| existing.and_then(|r| r.tags.clone())),
+        tags: body
+            .get("tags")
+            .cloned()
+            .or_else(|| existing.and_then(|r| r.tags.clone())),
         sku,
-        identity: body.get("identity").cloned().or_else(|| existing.and_then(|r| r.identity.clone())),
+        identity: body
+            .get("identity")
+            .cloned()
+            .or_else(|| existing.and_then(|r| r.identity.clone())),
         properties: props,
         keys,
-        created_at: existing.map(|r| r.created_at.clone()).unwrap_or_else(|| now.clone()),
+        created_at: existing
+            .map(|r| r.created_at.clone())
+            .unwrap_or_else(|| now.clone()),
         updated_at: now,
         created_by: existing
             .and_then(|r| r.created_by.clone())
@@ -346,28 +534,70 @@ mod tests {
     #[test]
     fn ids_parse_case_insensitively_and_print_canonically() {
         let id = ResourceId::parse("/subscriptions/S/resourcegroups/rg/providers/microsoft.relay/NAMESPACES/ns1/hybridconnections/hc1").unwrap();
-        assert_eq!(id.kind.type_name, "Microsoft.Relay/Namespaces/HybridConnections");
-        assert_eq!(id.canonical("RG"), "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Relay/namespaces/ns1/HybridConnections/hc1");
-        assert_eq!(id.parent().unwrap().canonical("RG"), "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Relay/namespaces/ns1");
+        assert_eq!(
+            id.kind.type_name,
+            "Microsoft.Relay/Namespaces/HybridConnections"
+        );
+        assert_eq!(
+            id.canonical("RG"),
+            "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Relay/namespaces/ns1/HybridConnections/hc1"
+        );
+        assert_eq!(
+            id.parent().unwrap().canonical("RG"),
+            "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Relay/namespaces/ns1"
+        );
         assert!(ResourceId::parse("/subscriptions/S/resourceGroups/rg/providers/Microsoft.Relay/namespaces/ns1/queues/q").is_none());
     }
 
     #[test]
     fn rules_need_valid_rights() {
         let id = ResourceId::parse("/subscriptions/S/resourceGroups/rg/providers/Microsoft.Relay/namespaces/ns1/authorizationRules/r").unwrap();
-        let ok = build(&id, "x".into(), &json!({"properties": {"rights": ["listen", "Send"]}}), None, None, None).unwrap();
+        let ok = build(
+            &id,
+            "x".into(),
+            &json!({"properties": {"rights": ["listen", "Send"]}}),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(ok.properties["rights"], json!(["Listen", "Send"]));
         assert!(ok.keys.is_some());
-        for bad in [json!({}), json!({"properties": {"rights": []}}), json!({"properties": {"rights": ["Read"]}}), json!({"properties": {"rights": ["Manage"]}}), json!({"properties": {"rights": "Send"}})] {
-            assert!(build(&id, "x".into(), &bad, None, None, None).is_err(), "{bad}");
+        for bad in [
+            json!({}),
+            json!({"properties": {"rights": []}}),
+            json!({"properties": {"rights": ["Read"]}}),
+            json!({"properties": {"rights": ["Manage"]}}),
+            json!({"properties": {"rights": "Send"}}),
+        ] {
+            assert!(
+                build(&id, "x".into(), &bad, None, None, None).is_err(),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn namespace_names_follow_azure_rules() {
-        for (name, ok) in [("northwind-relay", true), ("abc", false), ("1abcdef", false), ("abcdef-", false), ("abc_def!", false)] {
-            let id = ResourceId::parse(&format!("/subscriptions/S/resourceGroups/rg/providers/Microsoft.Relay/namespaces/{name}")).unwrap();
-            let r = build(&id, "x".into(), &json!({"location": "westeurope"}), None, Some("https://localhost:1/"), None);
+        for (name, ok) in [
+            ("northwind-relay", true),
+            ("abc", false),
+            ("1abcdef", false),
+            ("abcdef-", false),
+            ("abc_def!", false),
+        ] {
+            let id = ResourceId::parse(&format!(
+                "/subscriptions/S/resourceGroups/rg/providers/Microsoft.Relay/namespaces/{name}"
+            ))
+            .unwrap();
+            let r = build(
+                &id,
+                "x".into(),
+                &json!({"location": "westeurope"}),
+                None,
+                Some("https://localhost:1/"),
+                None,
+            );
             assert_eq!(r.is_ok(), ok, "{name}");
         }
     }

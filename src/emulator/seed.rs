@@ -95,7 +95,10 @@ pub fn load_or_seed(state_dir: &Path, world_file: Option<&Path>) -> Result<World
                 .with_context(|| format!("reading the world file {}", f.display()))?,
             f.display().to_string(),
         ),
-        None => (DEMO_WORLD.to_string(), "the built-in demo world".to_string()),
+        None => (
+            DEMO_WORLD.to_string(),
+            "the built-in demo world".to_string(),
+        ),
     };
     from_text(&text).with_context(|| format!("{name} is not a valid world file"))
 }
@@ -127,7 +130,10 @@ pub fn from_text(text: &str) -> Result<World> {
         }
     }
     if world.application(&world.admin_client_id).is_none() {
-        bail!("admin_client_id '{}' names no application", world.admin_client_id);
+        bail!(
+            "admin_client_id '{}' names no application",
+            world.admin_client_id
+        );
     }
     for r in seed.resources {
         add_resource(&mut world, r)?;
@@ -137,7 +143,9 @@ pub fn from_text(text: &str) -> Result<World> {
     for a in seed.role_assignments {
         let role = definitions
             .iter()
-            .find(|d| d.role_name.eq_ignore_ascii_case(&a.role) || d.id.eq_ignore_ascii_case(&a.role))
+            .find(|d| {
+                d.role_name.eq_ignore_ascii_case(&a.role) || d.id.eq_ignore_ascii_case(&a.role)
+            })
             .with_context(|| format!("role assignment {}: no role '{}'", a.name, a.role))?;
         let principal_type = match world.principal_kind(&a.principal_id) {
             Some(PrincipalKind::User) => PrincipalType::User,
@@ -145,9 +153,14 @@ pub fn from_text(text: &str) -> Result<World> {
             Some(PrincipalKind::ServicePrincipal | PrincipalKind::ManagedIdentity) => {
                 PrincipalType::ServicePrincipal
             }
-            None => bail!("role assignment {}: no principal '{}'", a.name, a.principal_id),
+            None => bail!(
+                "role assignment {}: no principal '{}'",
+                a.name,
+                a.principal_id
+            ),
         };
-        let created = now - chrono::Duration::minutes(a.created_minutes_ago.unwrap_or(60 * 24 * 30));
+        let created =
+            now - chrono::Duration::minutes(a.created_minutes_ago.unwrap_or(60 * 24 * 30));
         let created = created.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         world.role_assignments.push(RoleAssignment {
             name: a.name,
@@ -172,7 +185,12 @@ fn add_resource(world: &mut World, r: SeedResource) -> Result<()> {
     if let Some(l) = r.location {
         body["location"] = Value::String(l);
     }
-    for (k, v) in [("tags", r.tags), ("sku", r.sku), ("identity", r.identity), ("properties", r.properties)] {
+    for (k, v) in [
+        ("tags", r.tags),
+        ("sku", r.sku),
+        ("identity", r.identity),
+        ("properties", r.properties),
+    ] {
         if let Some(v) = v {
             body[k] = v;
         }
@@ -203,10 +221,16 @@ fn add_resource(world: &mut World, r: SeedResource) -> Result<()> {
         );
         return Ok(());
     }
-    let id = ResourceId::parse(&r.id).with_context(|| format!("'{}' is not an id of a known resource type", r.id))?;
+    let id = ResourceId::parse(&r.id)
+        .with_context(|| format!("'{}' is not an id of a known resource type", r.id))?;
     let rg = world
         .resource(&id.resource_group_id())
-        .with_context(|| format!("'{}': its resource group is not in the world file (list it first)", r.id))?
+        .with_context(|| {
+            format!(
+                "'{}': its resource group is not in the world file (list it first)",
+                r.id
+            )
+        })?
         .name
         .clone();
     let canonical = id.canonical(&rg);
@@ -243,23 +267,66 @@ mod tests {
     #[test]
     fn the_demo_world_holds_every_way_access_is_granted() {
         let w = from_text(DEMO_WORLD).unwrap();
-        let ns = w.resources.values().filter(|r| r.type_name == "Microsoft.Relay/Namespaces").count();
+        let ns = w
+            .resources
+            .values()
+            .filter(|r| r.type_name == "Microsoft.Relay/Namespaces")
+            .count();
         assert_eq!(ns, 2);
-        assert!(w.resources.values().any(|r| r.name == "RootManageSharedAccessKey"));
-        assert!(w.resources.values().any(|r| r.type_name == "Microsoft.Relay/WcfRelays"));
-        assert!(w.resources.values().any(|r| r.type_name == "Microsoft.SignalRService/SignalR"));
-        assert!(w.resources.values().any(|r| r.properties["requiresClientAuthorization"] == false));
+        assert!(
+            w.resources
+                .values()
+                .any(|r| r.name == "RootManageSharedAccessKey")
+        );
+        assert!(
+            w.resources
+                .values()
+                .any(|r| r.type_name == "Microsoft.Relay/WcfRelays")
+        );
+        assert!(
+            w.resources
+                .values()
+                .any(|r| r.type_name == "Microsoft.SignalRService/SignalR")
+        );
+        assert!(
+            w.resources
+                .values()
+                .any(|r| r.properties["requiresClientAuthorization"] == false)
+        );
         // a group nested in another
-        assert!(w.groups.iter().any(|g| g.members.iter().any(|m| w.groups.iter().any(|h| &h.object_id == m))));
+        assert!(w.groups.iter().any(|g| {
+            g.members
+                .iter()
+                .any(|m| w.groups.iter().any(|h| &h.object_id == m))
+        }));
         assert!(!w.custom_roles.is_empty());
         assert!(!w.deny_assignments.is_empty());
         // an app with no role at all
-        assert!(w.applications.iter().any(|a| !a.public_client && !w.role_assignments.iter().any(|r| r.principal_id == a.object_id)));
+        assert!(w.applications.iter().any(|a| {
+            !a.public_client
+                && !w
+                    .role_assignments
+                    .iter()
+                    .any(|r| r.principal_id == a.object_id)
+        }));
         // secrets were generated
-        assert!(w.applications.iter().filter(|a| !a.public_client).all(|a| a.client_secrets.iter().all(|s| s.len() >= 30)));
+        assert!(
+            w.applications
+                .iter()
+                .filter(|a| !a.public_client)
+                .all(|a| a.client_secrets.iter().all(|s| s.len() >= 30))
+        );
         // the admin is Owner of the subscription
         let sub = format!("/subscriptions/{}", w.subscriptions[0].subscription_id);
         let admin = w.application(&w.admin_client_id).unwrap().object_id.clone();
-        assert!(w.check(&admin, &sub, "Microsoft.Authorization/roleAssignments/write", ActionKind::Action).allowed);
+        assert!(
+            w.check(
+                &admin,
+                &sub,
+                "Microsoft.Authorization/roleAssignments/write",
+                ActionKind::Action
+            )
+            .allowed
+        );
     }
 }

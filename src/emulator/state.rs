@@ -12,9 +12,8 @@ pub const WORLD_FILE: &str = "world.json";
 /// The platform's data folder for the emulator (`~/.local/share/relay-explorer/emulator` on
 /// Linux).
 pub fn default_state_dir() -> Result<PathBuf> {
-    let dirs = directories::ProjectDirs::from("", "", "relay-explorer").context(
-        "no home folder was found for the emulator's state; pass --state-dir DIR",
-    )?;
+    let dirs = directories::ProjectDirs::from("", "", "relay-explorer")
+        .context("no home folder was found for the emulator's state; pass --state-dir DIR")?;
     Ok(dirs.data_dir().join("emulator"))
 }
 

@@ -67,12 +67,14 @@ pub fn server_identity(state_dir: &Path) -> Result<ServerIdentity> {
 
     let mut leaf = CertificateParams::new(vec!["localhost".to_string()])
         .context("making the emulator's server certificate")?;
-    leaf.subject_alt_names.push(SanType::IpAddress(std::net::IpAddr::V4(
-        std::net::Ipv4Addr::LOCALHOST,
-    )));
-    leaf.subject_alt_names.push(SanType::IpAddress(std::net::IpAddr::V6(
-        std::net::Ipv6Addr::LOCALHOST,
-    )));
+    leaf.subject_alt_names
+        .push(SanType::IpAddress(std::net::IpAddr::V4(
+            std::net::Ipv4Addr::LOCALHOST,
+        )));
+    leaf.subject_alt_names
+        .push(SanType::IpAddress(std::net::IpAddr::V6(
+            std::net::Ipv6Addr::LOCALHOST,
+        )));
     leaf.distinguished_name
         .push(DnType::CommonName, "Relay Explorer local emulator");
     leaf.key_usages = vec![
@@ -83,7 +85,7 @@ pub fn server_identity(state_dir: &Path) -> Result<ServerIdentity> {
     let now = chrono::Utc::now();
     leaf.not_before = rcgen::date_time_ymd(2024, 1, 1);
     leaf.not_after = rcgen::date_time_ymd(
-        i32::try_from(chrono::Datelike::year(&now)).unwrap_or(2030) + 1,
+        chrono::Datelike::year(&now) + 1,
         12,
         31,
     );

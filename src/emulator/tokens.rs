@@ -95,11 +95,9 @@ impl TokenService {
             std::fs::read_to_string(&path)
                 .with_context(|| format!("reading the token signing key {}", path.display()))?
         } else {
-            let key = rcgen::KeyPair::generate_rsa_for(
-                &rcgen::PKCS_RSA_SHA256,
-                rcgen::RsaKeySize::_2048,
-            )
-            .context("generating the token signing key")?;
+            let key =
+                rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+                    .context("generating the token signing key")?;
             let pem = key.serialize_pem();
             super::state::write_private(&path, pem.as_bytes())?;
             pem
@@ -193,7 +191,11 @@ impl TokenService {
                 ..
             } => {
                 claims["idtyp"] = json!("app");
-                claims["appidacr"] = json!(if managed_identity_resource.is_some() { "2" } else { "1" });
+                claims["appidacr"] = json!(if managed_identity_resource.is_some() {
+                    "2"
+                } else {
+                    "1"
+                });
                 claims["app_displayname"] = json!(name);
                 if let Some(res) = managed_identity_resource {
                     claims["xms_mirid"] = json!(res);
@@ -244,7 +246,9 @@ impl TokenService {
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         let claims = data.claims;
         let now = chrono::Utc::now().timestamp();
-        let exp = claims["exp"].as_i64().ok_or_else(|| TokenError::Invalid("no exp claim".into()))?;
+        let exp = claims["exp"]
+            .as_i64()
+            .ok_or_else(|| TokenError::Invalid("no exp claim".into()))?;
         if exp + (CLOCK_SKEW_SECS as i64) < now {
             let expired_at = chrono::DateTime::from_timestamp(exp, 0)
                 .map(|t| t.format("%m/%d/%Y %H:%M:%S").to_string())
@@ -254,13 +258,15 @@ impl TokenService {
         if let Some(nbf) = claims["nbf"].as_i64()
             && nbf - (CLOCK_SKEW_SECS as i64) > now
         {
-            return Err(TokenError::Invalid("the token is not valid yet (nbf)".into()));
+            return Err(TokenError::Invalid(
+                "the token is not valid yet (nbf)".into(),
+            ));
         }
         let aud = claims["aud"].as_str().unwrap_or_default().to_string();
-        if !accepted_audiences
-            .iter()
-            .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(aud.trim_end_matches('/')))
-        {
+        if !accepted_audiences.iter().any(|a| {
+            a.trim_end_matches('/')
+                .eq_ignore_ascii_case(aud.trim_end_matches('/'))
+        }) {
             return Err(TokenError::WrongAudience(aud));
         }
         let iss = claims["iss"].as_str().unwrap_or_default();
@@ -272,7 +278,9 @@ impl TokenService {
         let string = |k: &str| claims[k].as_str().map(str::to_string);
         Ok(Caller {
             object_id: string("oid").unwrap_or_default(),
-            client_id: string("appid").or_else(|| string("azp")).unwrap_or_default(),
+            client_id: string("appid")
+                .or_else(|| string("azp"))
+                .unwrap_or_default(),
             tenant_id: string("tid").unwrap_or_default(),
             audience: aud,
             is_user: string("idtyp").as_deref() == Some("user"),
@@ -297,8 +305,9 @@ mod tests {
     use super::*;
 
     fn service() -> TokenService {
-        let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
-            .unwrap();
+        let key =
+            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+                .unwrap();
         TokenService::from_pem(&key.serialize_pem(), "https://127.0.0.1:8443").unwrap()
     }
 
@@ -311,12 +320,17 @@ mod tests {
         }
     }
 
-    const ARM: &[&str] = &["https://management.azure.com", "https://management.core.windows.net/"];
+    const ARM: &[&str] = &[
+        "https://management.azure.com",
+        "https://management.core.windows.net/",
+    ];
 
     #[test]
     fn tokens_round_trip_with_azure_claims() {
         let s = service();
-        let (token, exp) = s.access_token("t1", &alice(), "https://management.azure.com", 3600).unwrap();
+        let (token, exp) = s
+            .access_token("t1", &alice(), "https://management.azure.com", 3600)
+            .unwrap();
         let caller = s.validate(&token, ARM, "t1").unwrap();
         assert_eq!(caller.object_id, "oid-alice");
         assert!(caller.is_user);
@@ -338,22 +352,52 @@ mod tests {
             name: "app".into(),
             managed_identity_resource: None,
         };
-        let (expired, _) = s.access_token("t1", &app, "https://management.azure.com", -3600).unwrap();
-        let (within_skew, _) = s.access_token("t1", &app, "https://management.azure.com", -60).unwrap();
-        let (graph, _) = s.access_token("t1", &app, "https://graph.microsoft.com", 3600).unwrap();
-        let (forged, _) = other.access_token("t1", &app, "https://management.azure.com", 3600).unwrap();
-        let (good, _) = s.access_token("t1", &app, "https://management.azure.com", 3600).unwrap();
+        let (expired, _) = s
+            .access_token("t1", &app, "https://management.azure.com", -3600)
+            .unwrap();
+        let (within_skew, _) = s
+            .access_token("t1", &app, "https://management.azure.com", -60)
+            .unwrap();
+        let (graph, _) = s
+            .access_token("t1", &app, "https://graph.microsoft.com", 3600)
+            .unwrap();
+        let (forged, _) = other
+            .access_token("t1", &app, "https://management.azure.com", 3600)
+            .unwrap();
+        let (good, _) = s
+            .access_token("t1", &app, "https://management.azure.com", 3600)
+            .unwrap();
         let mut tampered = good.clone();
         tampered.insert(good.len() / 2, 'x');
 
-        assert!(matches!(s.validate(&expired, ARM, "t1"), Err(TokenError::Expired { .. })));
+        assert!(matches!(
+            s.validate(&expired, ARM, "t1"),
+            Err(TokenError::Expired { .. })
+        ));
         assert!(s.validate(&within_skew, ARM, "t1").is_ok());
-        assert!(matches!(s.validate(&graph, ARM, "t1"), Err(TokenError::WrongAudience(a)) if a == "https://graph.microsoft.com"));
-        assert!(matches!(s.validate(&forged, ARM, "t1"), Err(TokenError::Invalid(_))));
-        assert!(matches!(s.validate(&tampered, ARM, "t1"), Err(TokenError::Invalid(_))));
-        assert!(matches!(s.validate("not-a-jwt", ARM, "t1"), Err(TokenError::Invalid(_))));
-        assert!(matches!(s.validate("", ARM, "t1"), Err(TokenError::Missing)));
-        assert!(matches!(s.validate(&good, ARM, "t2"), Err(TokenError::WrongIssuer(_))));
+        assert!(
+            matches!(s.validate(&graph, ARM, "t1"), Err(TokenError::WrongAudience(a)) if a == "https://graph.microsoft.com")
+        );
+        assert!(matches!(
+            s.validate(&forged, ARM, "t1"),
+            Err(TokenError::Invalid(_))
+        ));
+        assert!(matches!(
+            s.validate(&tampered, ARM, "t1"),
+            Err(TokenError::Invalid(_))
+        ));
+        assert!(matches!(
+            s.validate("not-a-jwt", ARM, "t1"),
+            Err(TokenError::Invalid(_))
+        ));
+        assert!(matches!(
+            s.validate("", ARM, "t1"),
+            Err(TokenError::Missing)
+        ));
+        assert!(matches!(
+            s.validate(&good, ARM, "t2"),
+            Err(TokenError::WrongIssuer(_))
+        ));
         assert!(s.validate(&good, ARM, "t1").is_ok());
     }
 
@@ -365,7 +409,9 @@ mod tests {
         assert_eq!(key["kty"], "RSA");
         assert_eq!(key["use"], "sig");
         assert_eq!(key["e"], "AQAB");
-        let (token, _) = s.access_token("t1", &alice(), "https://management.azure.com", 60).unwrap();
+        let (token, _) = s
+            .access_token("t1", &alice(), "https://management.azure.com", 60)
+            .unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.kid.as_deref(), key["kid"].as_str());
         // a verifier that only has the JWKS accepts the token

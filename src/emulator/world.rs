@@ -87,7 +87,10 @@ pub struct ManagementGroup {
 
 impl ManagementGroup {
     pub fn scope(&self) -> String {
-        format!("/providers/Microsoft.Management/managementGroups/{}", self.name)
+        format!(
+            "/providers/Microsoft.Management/managementGroups/{}",
+            self.name
+        )
     }
 }
 
@@ -203,7 +206,9 @@ impl World {
     }
 
     pub fn user(&self, oid: &str) -> Option<&User> {
-        self.users.iter().find(|u| u.object_id.eq_ignore_ascii_case(oid))
+        self.users
+            .iter()
+            .find(|u| u.object_id.eq_ignore_ascii_case(oid))
     }
 
     pub fn application(&self, client_id: &str) -> Option<&Application> {
@@ -215,7 +220,11 @@ impl World {
     pub fn principal_kind(&self, oid: &str) -> Option<PrincipalKind> {
         if self.user(oid).is_some() {
             Some(PrincipalKind::User)
-        } else if self.groups.iter().any(|g| g.object_id.eq_ignore_ascii_case(oid)) {
+        } else if self
+            .groups
+            .iter()
+            .any(|g| g.object_id.eq_ignore_ascii_case(oid))
+        {
             Some(PrincipalKind::Group)
         } else if self
             .applications
@@ -241,7 +250,8 @@ impl World {
         while let Some(member) = frontier.pop() {
             for g in &self.groups {
                 let gid = g.object_id.to_ascii_lowercase();
-                if !found.contains(&gid) && g.members.iter().any(|m| m.eq_ignore_ascii_case(&member))
+                if !found.contains(&gid)
+                    && g.members.iter().any(|m| m.eq_ignore_ascii_case(&member))
                 {
                     found.push(gid.clone());
                     frontier.push(gid);
@@ -317,7 +327,9 @@ impl World {
         };
         self.role_assignments.iter().any(|a| {
             (a.principal_id.eq_ignore_ascii_case(principal_id)
-                || groups.iter().any(|g| g.eq_ignore_ascii_case(&a.principal_id)))
+                || groups
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(&a.principal_id)))
                 && (access::scope_applies(&a.scope, &target)
                     || access::is_same_or_below(&a.scope, scope))
         })

@@ -19,7 +19,9 @@ use axum::response::{IntoResponse, Json, Response};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::resources::{self, KINDS, Kind, RESOURCE_GROUP_ACTION_TYPE, RESOURCE_GROUP_TYPE, ResourceId};
+use super::resources::{
+    self, KINDS, Kind, RESOURCE_GROUP_ACTION_TYPE, RESOURCE_GROUP_TYPE, ResourceId,
+};
 use super::tokens::{Caller, TokenError};
 use super::world::{Resource, World};
 use crate::access::ActionKind;
@@ -39,16 +41,24 @@ pub const ARM_AUDIENCES: &[&str] = &[
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get("authorization")?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// An ARM error body: `{"error": {"code", "message"}}`.
 pub fn arm_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut response = (status, Json(json!({"error": {"code": code, "message": message}}))).into_response();
+    let mut response = (
+        status,
+        Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response();
     let id = uuid::Uuid::new_v4().to_string();
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-ms-request-id", v.clone());
-        response.headers_mut().insert("x-ms-correlation-request-id", v);
+        response
+            .headers_mut()
+            .insert("x-ms-correlation-request-id", v);
     }
     response
 }
@@ -95,11 +105,15 @@ fn unauthorized(error: &TokenError, authority: &str, tenant: &str) -> Response {
         ),
         TokenError::WrongAudience(aud) => (
             "InvalidAuthenticationToken",
-            format!("The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."),
+            format!(
+                "The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'."
+            ),
         ),
         TokenError::WrongIssuer(iss) => (
             "InvalidAuthenticationTokenTenant",
-            format!("The access token is from the wrong issuer '{iss}'. It must match the tenant '{authority}/{tenant}/' associated with this subscription. Please use the authority (URL) '{authority}/{tenant}' to get the token."),
+            format!(
+                "The access token is from the wrong issuer '{iss}'. It must match the tenant '{authority}/{tenant}/' associated with this subscription. Please use the authority (URL) '{authority}/{tenant}' to get the token."
+            ),
         ),
         TokenError::Invalid(why) => (
             "InvalidAuthenticationToken",
@@ -131,8 +145,16 @@ pub(crate) fn forbidden(caller: &Caller, action: &str, scope: &str) -> Response 
 }
 
 /// Checks an action for the caller on a scope.
-pub(crate) fn authorize(world: &World, caller: &Caller, scope: &str, action: &str) -> Result<(), Response> {
-    if world.check(&caller.object_id, scope, action, ActionKind::Action).allowed {
+pub(crate) fn authorize(
+    world: &World,
+    caller: &Caller,
+    scope: &str,
+    action: &str,
+) -> Result<(), Response> {
+    if world
+        .check(&caller.object_id, scope, action, ActionKind::Action)
+        .allowed
+    {
         Ok(())
     } else {
         Err(forbidden(caller, action, scope))
@@ -154,7 +176,11 @@ async fn handle(
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     let query: HashMap<String, String> = uri
         .query()
@@ -176,10 +202,14 @@ async fn handle(
         );
     };
     let tenant = shared.tenant_id();
-    let caller = match shared.tokens.validate(bearer(&headers).unwrap_or_default(), ARM_AUDIENCES, &tenant) {
-        Ok(c) => c,
-        Err(e) => return unauthorized(&e, &shared.endpoints.authority, &tenant),
-    };
+    let caller =
+        match shared
+            .tokens
+            .validate(bearer(&headers).unwrap_or_default(), ARM_AUDIENCES, &tenant)
+        {
+            Ok(c) => c,
+            Err(e) => return unauthorized(&e, &shared.endpoints.authority, &tenant),
+        };
     if let Err(r) = check_api_version(&segments, &api_version) {
         return r;
     }
@@ -216,13 +246,17 @@ fn check_api_version(segments: &[String], version: &str) -> Result<(), Response>
         Err(arm_error(
             StatusCode::BAD_REQUEST,
             "InvalidApiVersionParameter",
-            &format!("The api-version '{version}' is invalid. The supported versions are '{list}'."),
+            &format!(
+                "The api-version '{version}' is invalid. The supported versions are '{list}'."
+            ),
         ))
     } else {
         Err(arm_error(
             StatusCode::BAD_REQUEST,
             "NoRegisteredProviderFound",
-            &format!("No registered resource provider found for API version '{version}' in namespace '{provider}'. The supported api-versions are '{list}'."),
+            &format!(
+                "No registered resource provider found for API version '{version}' in namespace '{provider}'. The supported api-versions are '{list}'."
+            ),
         ))
     }
 }
@@ -234,7 +268,11 @@ fn route(shared: &Arc<Shared>, req: &Request) -> Response {
         .windows(2)
         .rposition(|w| eq(w[0], "providers") && eq(w[1], "Microsoft.Authorization"))
     {
-        let scope = if i == 0 { "/".to_string() } else { format!("/{}", s[..i].join("/")) };
+        let scope = if i == 0 {
+            "/".to_string()
+        } else {
+            format!("/{}", s[..i].join("/"))
+        };
         return authz::handle(shared, req, &scope, &s[i + 2..]);
     }
     match s.as_slice() {
@@ -244,7 +282,11 @@ fn route(shared: &Arc<Shared>, req: &Request) -> Response {
         ["subscriptions", sub, rest @ ..] => {
             let known = shared.world.lock().subscription(sub).is_some();
             if !known {
-                return arm_error(StatusCode::NOT_FOUND, "SubscriptionNotFound", &format!("The subscription '{sub}' could not be found."));
+                return arm_error(
+                    StatusCode::NOT_FOUND,
+                    "SubscriptionNotFound",
+                    &format!("The subscription '{sub}' could not be found."),
+                );
             }
             subscription_route(shared, req, sub, rest)
         }
@@ -256,7 +298,10 @@ fn not_a_route(req: &Request) -> Response {
     arm_error(
         StatusCode::NOT_FOUND,
         "InvalidResourceType",
-        &format!("The resource path '{}' is not served by Azure Resource Manager (method {}).", req.path, req.method),
+        &format!(
+            "The resource path '{}' is not served by Azure Resource Manager (method {}).",
+            req.path, req.method
+        ),
     )
 }
 
@@ -266,11 +311,19 @@ fn subscription_route(shared: &Arc<Shared>, req: &Request, sub: &str, rest: &[&s
         ["locations"] => render::locations(shared, req, sub),
         [rgs] if eq(rgs, "resourceGroups") => list_resource_groups(shared, req, sub),
         [rgs, rg] if eq(rgs, "resourceGroups") => resource_group(shared, req, sub, rg),
-        [rgs, rg, providers, tail @ ..] if eq(rgs, "resourceGroups") && eq(providers, "providers") && !tail.is_empty() => {
+        [rgs, rg, providers, tail @ ..]
+            if eq(rgs, "resourceGroups") && eq(providers, "providers") && !tail.is_empty() =>
+        {
             resource_route(shared, req, sub, rg, tail)
         }
-        [providers, rp] if eq(providers, "providers") => render::provider_registration(req, sub, rp),
-        [providers, rp, action] if eq(providers, "providers") && eq(rp, "Microsoft.Relay") && eq(action, "checkNameAvailability") => {
+        [providers, rp] if eq(providers, "providers") => {
+            render::provider_registration(req, sub, rp)
+        }
+        [providers, rp, action]
+            if eq(providers, "providers")
+                && eq(rp, "Microsoft.Relay")
+                && eq(action, "checkNameAvailability") =>
+        {
             check_name_availability(shared, req, sub)
         }
         [providers, rp, types @ ..] if eq(providers, "providers") && !types.is_empty() => {
@@ -286,7 +339,11 @@ pub(crate) fn paged(shared: &Shared, req: &Request, items: Vec<Value>) -> Respon
 }
 
 pub(crate) fn paged_value(shared: &Shared, req: &Request, items: Vec<Value>) -> Value {
-    let skip: usize = req.query.get("$skiptoken").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let skip: usize = req
+        .query
+        .get("$skiptoken")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let size = req
         .query
         .get("$top")
@@ -295,11 +352,17 @@ pub(crate) fn paged_value(shared: &Shared, req: &Request, items: Vec<Value>) -> 
         .unwrap_or(shared.options.page_size)
         .max(1);
     let end = (skip + size).min(items.len());
-    let page: Vec<Value> = items.get(skip.min(items.len())..end).map(<[Value]>::to_vec).unwrap_or_default();
+    let page: Vec<Value> = items
+        .get(skip.min(items.len())..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
     let mut body = json!({ "value": page });
     if end < items.len() {
-        let mut url = url::Url::parse(&format!("{}{}", shared.endpoints.resource_manager, req.path))
-            .expect("the ARM endpoint is a valid URL");
+        let mut url = url::Url::parse(&format!(
+            "{}{}",
+            shared.endpoints.resource_manager, req.path
+        ))
+        .expect("the ARM endpoint is a valid URL");
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("api-version", &req.api_version);
@@ -316,7 +379,11 @@ pub(crate) fn paged_value(shared: &Shared, req: &Request, items: Vec<Value>) -> 
 }
 
 fn rg_not_found(rg: &str) -> Response {
-    arm_error(StatusCode::NOT_FOUND, "ResourceGroupNotFound", &format!("Resource group '{rg}' could not be found."))
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "ResourceGroupNotFound",
+        &format!("Resource group '{rg}' could not be found."),
+    )
 }
 
 fn rg_id(sub: &str, rg: &str) -> String {
@@ -333,7 +400,9 @@ fn list_resource_groups(shared: &Shared, req: &Request, sub: &str) -> Response {
     let visible: Vec<Value> = world
         .resources
         .values()
-        .filter(|r| r.type_name == RESOURCE_GROUP_TYPE && resources::subscription_matches(&r.id, sub))
+        .filter(|r| {
+            r.type_name == RESOURCE_GROUP_TYPE && resources::subscription_matches(&r.id, sub)
+        })
         .filter(|r| authorize(&world, &req.caller, &r.id, &action).is_ok())
         .map(render::resource_group)
         .collect();
@@ -380,25 +449,50 @@ fn resource_group(shared: &Arc<Shared>, req: &Request, sub: &str, rg: &str) -> R
                 .map(str::to_string)
                 .or_else(|| existing.as_ref().and_then(|e| e.location.clone()));
             let Some(location) = location else {
-                return arm_error(StatusCode::BAD_REQUEST, "LocationRequired", "The location property is required for this definition.");
+                return arm_error(
+                    StatusCode::BAD_REQUEST,
+                    "LocationRequired",
+                    "The location property is required for this definition.",
+                );
             };
-            if rg.is_empty() || rg.len() > 90 || !rg.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')')) || rg.ends_with('.') {
-                return arm_error(StatusCode::BAD_REQUEST, "InvalidResourceGroup", &format!("The provided resource group name '{rg}' has these invalid characters or length. Use 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'."));
+            if rg.is_empty()
+                || rg.len() > 90
+                || !rg
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'))
+                || rg.ends_with('.')
+            {
+                return arm_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidResourceGroup",
+                    &format!(
+                        "The provided resource group name '{rg}' has these invalid characters or length. Use 1 to 90 letters, digits, '-', '_', '.', '(' or ')', not ending in '.'."
+                    ),
+                );
             }
             let now = resources::now_rfc3339();
-            let name = existing.as_ref().map(|e| e.name.clone()).unwrap_or_else(|| rg.to_string());
+            let name = existing
+                .as_ref()
+                .map(|e| e.name.clone())
+                .unwrap_or_else(|| rg.to_string());
             let canonical = rg_id(sub, &name);
             let resource = Resource {
                 id: canonical.clone(),
                 name,
                 type_name: RESOURCE_GROUP_TYPE.to_string(),
                 location: Some(location),
-                tags: body.get("tags").cloned().or_else(|| existing.as_ref().and_then(|e| e.tags.clone())),
+                tags: body
+                    .get("tags")
+                    .cloned()
+                    .or_else(|| existing.as_ref().and_then(|e| e.tags.clone())),
                 sku: None,
                 identity: None,
                 properties: json!({"provisioningState": "Succeeded"}),
                 keys: None,
-                created_at: existing.as_ref().map(|e| e.created_at.clone()).unwrap_or_else(|| now.clone()),
+                created_at: existing
+                    .as_ref()
+                    .map(|e| e.created_at.clone())
+                    .unwrap_or_else(|| now.clone()),
                 updated_at: now,
                 created_by: Some(req.caller.object_id.clone()),
             };
@@ -406,7 +500,11 @@ fn resource_group(shared: &Arc<Shared>, req: &Request, sub: &str, rg: &str) -> R
             world.resources.insert(World::key(&canonical), resource);
             drop(world);
             shared.mark_dirty();
-            let status = if existing.is_some() { StatusCode::OK } else { StatusCode::CREATED };
+            let status = if existing.is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
             (status, Json(rendered)).into_response()
         }
         Method::DELETE => {
@@ -446,7 +544,9 @@ fn remove_tree(world: &mut World, id: &str) -> Vec<String> {
                 namespaces.push(r.id.clone());
             }
             if r.type_name == "Microsoft.ManagedIdentity/userAssignedIdentities" {
-                world.managed_identities.retain(|m| !m.resource_id.eq_ignore_ascii_case(&r.id));
+                world
+                    .managed_identities
+                    .retain(|m| !m.resource_id.eq_ignore_ascii_case(&r.id));
             }
         }
     }
@@ -460,14 +560,27 @@ fn method_not_allowed(req: &Request) -> Response {
     arm_error(
         StatusCode::METHOD_NOT_ALLOWED,
         "MethodNotAllowed",
-        &format!("The method '{}' is not allowed on '{}'.", req.method, req.path),
+        &format!(
+            "The method '{}' is not allowed on '{}'.",
+            req.method, req.path
+        ),
     )
 }
 
-fn resource_route(shared: &Arc<Shared>, req: &Request, sub: &str, rg: &str, tail: &[&str]) -> Response {
+fn resource_route(
+    shared: &Arc<Shared>,
+    req: &Request,
+    sub: &str,
+    rg: &str,
+    tail: &[&str],
+) -> Response {
     let (provider, rest) = tail.split_first().expect("tail is not empty");
     if resources::api_versions(provider).is_empty() {
-        return arm_error(StatusCode::NOT_FOUND, "InvalidResourceNamespace", &format!("The resource namespace '{provider}' is invalid."));
+        return arm_error(
+            StatusCode::NOT_FOUND,
+            "InvalidResourceNamespace",
+            &format!("The resource namespace '{provider}' is invalid."),
+        );
     }
     if rest.len() % 2 == 0 && !rest.is_empty() {
         return match ResourceId::from_parts(sub, rg, tail) {
@@ -486,7 +599,13 @@ fn resource_route(shared: &Arc<Shared>, req: &Request, sub: &str, rg: &str, tail
             if req.method != Method::POST {
                 return method_not_allowed(req);
             }
-            let canonical_action = id.kind.actions.iter().find(|a| eq(a, action)).copied().unwrap_or_default();
+            let canonical_action = id
+                .kind
+                .actions
+                .iter()
+                .find(|a| eq(a, action))
+                .copied()
+                .unwrap_or_default();
             resource_action(shared, req, &id, canonical_action)
         }
         _ => invalid_type(req, provider, rest),
@@ -498,7 +617,11 @@ fn invalid_type(req: &Request, provider: &str, rest: &[&str]) -> Response {
     arm_error(
         StatusCode::NOT_FOUND,
         "InvalidResourceType",
-        &format!("The resource type '{}' could not be found in the namespace '{provider}' for api version '{}'.", types.join("/"), req.api_version),
+        &format!(
+            "The resource type '{}' could not be found in the namespace '{provider}' for api version '{}'.",
+            types.join("/"),
+            req.api_version
+        ),
     )
 }
 
@@ -530,10 +653,18 @@ fn resource(shared: &Arc<Shared>, req: &Request, id: &ResourceId) -> Response {
         _ => return method_not_allowed(req),
     };
     let mut world = shared.world.lock();
-    if let Err(r) = authorize(&world, &req.caller, &scope, &format!("{}/{verb}", id.kind.action_type)) {
+    if let Err(r) = authorize(
+        &world,
+        &req.caller,
+        &scope,
+        &format!("{}/{verb}", id.kind.action_type),
+    ) {
         return r;
     }
-    let Some(rg_name) = world.resource(&id.resource_group_id()).map(|r| r.name.clone()) else {
+    let Some(rg_name) = world
+        .resource(&id.resource_group_id())
+        .map(|r| r.name.clone())
+    else {
         return rg_not_found(&id.resource_group);
     };
     let canonical = id.canonical(&rg_name);
@@ -565,7 +696,10 @@ fn resource(shared: &Arc<Shared>, req: &Request, id: &ResourceId) -> Response {
                 return arm_error(
                     StatusCode::NOT_FOUND,
                     "ParentResourceNotFound",
-                    &format!("Can not perform requested operation on nested resource. Parent resource '{}' not found.", parent.names.join("/")),
+                    &format!(
+                        "Can not perform requested operation on nested resource. Parent resource '{}' not found.",
+                        parent.names.join("/")
+                    ),
                 );
             }
             let body = match req.json_body() {
@@ -574,22 +708,43 @@ fn resource(shared: &Arc<Shared>, req: &Request, id: &ResourceId) -> Response {
             };
             let is_namespace = id.kind.segments == ["namespaces"];
             if is_namespace && existing.is_none() {
-                let taken = world.resources.values().any(|r| {
-                    r.type_name == "Microsoft.Relay/Namespaces" && eq(&r.name, id.name())
-                });
+                let taken = world
+                    .resources
+                    .values()
+                    .any(|r| r.type_name == "Microsoft.Relay/Namespaces" && eq(&r.name, id.name()));
                 if taken {
-                    return arm_error(StatusCode::CONFLICT, "Conflict", &format!("The namespace name '{}' is already in use. Namespace names are unique across Azure: pick another.", id.name()));
+                    return arm_error(
+                        StatusCode::CONFLICT,
+                        "Conflict",
+                        &format!(
+                            "The namespace name '{}' is already in use. Namespace names are unique across Azure: pick another.",
+                            id.name()
+                        ),
+                    );
                 }
             }
             let endpoint = if is_namespace {
                 match shared.relay.ensure(&canonical, None) {
                     Ok(e) => Some(e),
-                    Err(e) => return arm_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &format!("{e:#}")),
+                    Err(e) => {
+                        return arm_error(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "InternalServerError",
+                            &format!("{e:#}"),
+                        );
+                    }
                 }
             } else {
                 None
             };
-            let mut built = match resources::build(id, canonical.clone(), &body, existing.as_ref(), endpoint.as_deref(), Some(&req.caller.object_id)) {
+            let mut built = match resources::build(
+                id,
+                canonical.clone(),
+                &body,
+                existing.as_ref(),
+                endpoint.as_deref(),
+                Some(&req.caller.object_id),
+            ) {
                 Ok(r) => r,
                 Err(e) => {
                     if is_namespace && existing.is_none() {
@@ -607,13 +762,21 @@ fn resource(shared: &Arc<Shared>, req: &Request, id: &ResourceId) -> Response {
                 && existing.is_none()
                 && let Err(e) = super::seed::add_default_rule(&mut world, &canonical)
             {
-                return arm_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", &format!("{e:#}"));
+                return arm_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    &format!("{e:#}"),
+                );
             }
             drop(world);
             shared.mark_dirty();
             // Children must answer 200 even when new (the SDKs accept nothing else); tracked
             // resources answer 201 when created.
-            let status = if existing.is_none() && id.kind.tracked { StatusCode::CREATED } else { StatusCode::OK };
+            let status = if existing.is_none() && id.kind.tracked {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             (status, Json(rendered)).into_response()
         }
     }
@@ -622,10 +785,18 @@ fn resource(shared: &Arc<Shared>, req: &Request, id: &ResourceId) -> Response {
 fn resource_action(shared: &Arc<Shared>, req: &Request, id: &ResourceId, action: &str) -> Response {
     let scope = id.canonical(&id.resource_group);
     let mut world = shared.world.lock();
-    if let Err(r) = authorize(&world, &req.caller, &scope, &format!("{}/{action}/action", id.kind.action_type)) {
+    if let Err(r) = authorize(
+        &world,
+        &req.caller,
+        &scope,
+        &format!("{}/{action}/action", id.kind.action_type),
+    ) {
         return r;
     }
-    let Some(rg_name) = world.resource(&id.resource_group_id()).map(|r| r.name.clone()) else {
+    let Some(rg_name) = world
+        .resource(&id.resource_group_id())
+        .map(|r| r.name.clone())
+    else {
         return rg_not_found(&id.resource_group);
     };
     let key = World::key(&id.canonical(&rg_name));
@@ -637,11 +808,18 @@ fn resource_action(shared: &Arc<Shared>, req: &Request, id: &ResourceId, action:
             Ok(b) => b,
             Err(r) => return r,
         };
-        let explicit = body["key"].as_str().filter(|k| !k.is_empty()).map(str::to_string);
+        let explicit = body["key"]
+            .as_str()
+            .filter(|k| !k.is_empty())
+            .map(str::to_string);
         if let Some(k) = &explicit
             && (k.len() < 16 || k.len() > 256)
         {
-            return arm_error(StatusCode::BAD_REQUEST, "BadRequest", "The key must be 16 to 256 characters long.");
+            return arm_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "The key must be 16 to 256 characters long.",
+            );
         }
         let new_key = explicit.unwrap_or_else(resources::new_sas_key);
         let Some(stored) = world.resources.get_mut(&key) else {
@@ -654,7 +832,16 @@ fn resource_action(shared: &Arc<Shared>, req: &Request, id: &ResourceId, action:
             Some(t) if eq(t, "PrimaryKey") => keys.primary = new_key,
             Some(t) if eq(t, "SecondaryKey") => keys.secondary = new_key,
             other => {
-                return arm_error(StatusCode::BAD_REQUEST, "BadRequest", &format!("The keyType {} is not valid: use 'PrimaryKey' or 'SecondaryKey'.", other.map(|o| format!("'{o}'")).unwrap_or_else(|| "(missing)".into())));
+                return arm_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    &format!(
+                        "The keyType {} is not valid: use 'PrimaryKey' or 'SecondaryKey'.",
+                        other
+                            .map(|o| format!("'{o}'"))
+                            .unwrap_or_else(|| "(missing)".into())
+                    ),
+                );
             }
         }
         let stored = stored.clone();
@@ -667,7 +854,14 @@ fn resource_action(shared: &Arc<Shared>, req: &Request, id: &ResourceId, action:
 }
 
 /// `…/{parent}/{type}`: the children of one parent (or the resources of a type in a group).
-fn list_children(shared: &Shared, req: &Request, sub: &str, rg: &str, kind: &'static Kind, parent_parts: &[&str]) -> Response {
+fn list_children(
+    shared: &Shared,
+    req: &Request,
+    sub: &str,
+    rg: &str,
+    kind: &'static Kind,
+    parent_parts: &[&str],
+) -> Response {
     if req.method != Method::GET {
         return method_not_allowed(req);
     }
@@ -688,14 +882,21 @@ fn list_children(shared: &Shared, req: &Request, sub: &str, rg: &str, kind: &'st
         };
         parent_scope = parent.canonical(&rg_name);
         if world.resource(&parent_scope).is_none() {
-            if let Err(r) = authorize(&world, &req.caller, &parent_scope, &format!("{}/read", kind.action_type)) {
+            if let Err(r) = authorize(
+                &world,
+                &req.caller,
+                &parent_scope,
+                &format!("{}/read", kind.action_type),
+            ) {
                 return r;
             }
             return not_found(&parent);
         }
     }
     let prefix = format!("{}/", World::key(&parent_scope));
-    list_filtered(shared, req, &world, kind, &parent_scope, |r| World::key(&r.id).starts_with(&prefix))
+    list_filtered(shared, req, &world, kind, &parent_scope, |r| {
+        World::key(&r.id).starts_with(&prefix)
+    })
 }
 
 fn list_filtered(
@@ -712,7 +913,7 @@ fn list_filtered(
         .values()
         .filter(|r| r.type_name == kind.type_name && belongs(r))
         .collect();
-    items.sort_by(|a, b| a.id.to_ascii_lowercase().cmp(&b.id.to_ascii_lowercase()));
+    items.sort_by_key(|r| r.id.to_ascii_lowercase());
     let visible: Vec<Value> = items
         .into_iter()
         .filter(|r| authorize(world, &req.caller, &r.id, &action).is_ok())
@@ -726,21 +927,34 @@ fn list_filtered(
     paged(shared, req, visible)
 }
 
-fn list_by_subscription(shared: &Shared, req: &Request, sub: &str, provider: &str, types: &[&str]) -> Response {
+fn list_by_subscription(
+    shared: &Shared,
+    req: &Request,
+    sub: &str,
+    provider: &str,
+    types: &[&str],
+) -> Response {
     if req.method != Method::GET {
         return method_not_allowed(req);
     }
-    let Some(kind) = KINDS
-        .iter()
-        .find(|k| eq(k.provider, provider) && k.segments.len() == 1 && types.len() == 1 && eq(k.segments[0], types[0]))
-    else {
+    let Some(kind) = KINDS.iter().find(|k| {
+        eq(k.provider, provider)
+            && k.segments.len() == 1
+            && types.len() == 1
+            && eq(k.segments[0], types[0])
+    }) else {
         let joined = types.join("/");
         return invalid_type(req, provider, &[joined.as_str()]);
     };
     let world = shared.world.lock();
-    list_filtered(shared, req, &world, kind, &format!("/subscriptions/{sub}"), |r| {
-        resources::subscription_matches(&r.id, sub)
-    })
+    list_filtered(
+        shared,
+        req,
+        &world,
+        kind,
+        &format!("/subscriptions/{sub}"),
+        |r| resources::subscription_matches(&r.id, sub),
+    )
 }
 
 fn check_name_availability(shared: &Shared, req: &Request, sub: &str) -> Response {
@@ -749,7 +963,12 @@ fn check_name_availability(shared: &Shared, req: &Request, sub: &str) -> Respons
     }
     let world = shared.world.lock();
     let scope = format!("/subscriptions/{sub}");
-    if let Err(r) = authorize(&world, &req.caller, &scope, "Microsoft.Relay/checkNameAvailability/action") {
+    if let Err(r) = authorize(
+        &world,
+        &req.caller,
+        &scope,
+        "Microsoft.Relay/checkNameAvailability/action",
+    ) {
         return r;
     }
     let body = match req.json_body() {
@@ -757,18 +976,36 @@ fn check_name_availability(shared: &Shared, req: &Request, sub: &str) -> Respons
         Err(r) => return r,
     };
     let Some(name) = body["name"].as_str() else {
-        return arm_error(StatusCode::BAD_REQUEST, "BadRequest", "The 'name' property is required.");
+        return arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The 'name' property is required.",
+        );
     };
-    let probe = ResourceId::parse(&format!("/subscriptions/{sub}/resourceGroups/x/providers/Microsoft.Relay/namespaces/{name}"));
-    let valid = probe
-        .as_ref()
-        .is_some_and(|id| resources::build(id, String::new(), &json!({"location": "x"}), None, Some(""), None).is_ok());
+    let probe = ResourceId::parse(&format!(
+        "/subscriptions/{sub}/resourceGroups/x/providers/Microsoft.Relay/namespaces/{name}"
+    ));
+    let valid = probe.as_ref().is_some_and(|id| {
+        resources::build(
+            id,
+            String::new(),
+            &json!({"location": "x"}),
+            None,
+            Some(""),
+            None,
+        )
+        .is_ok()
+    });
     let taken = world
         .resources
         .values()
         .any(|r| r.type_name == "Microsoft.Relay/Namespaces" && eq(&r.name, name));
     let (available, reason, message) = if !valid {
-        (false, "InvalidName", "The specified name is not valid: use 6 to 50 letters, digits and hyphens, starting with a letter.")
+        (
+            false,
+            "InvalidName",
+            "The specified name is not valid: use 6 to 50 letters, digits and hyphens, starting with a letter.",
+        )
     } else if taken {
         (false, "NameInUse", "The specified name is not available.")
     } else {

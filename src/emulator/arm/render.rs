@@ -80,7 +80,12 @@ pub fn subscriptions(shared: &Shared, req: &Request) -> Response {
     let items: Vec<Value> = world
         .subscriptions
         .iter()
-        .filter(|s| world.has_any_access_at_or_below(&req.caller.object_id, &format!("/subscriptions/{}", s.subscription_id)))
+        .filter(|s| {
+            world.has_any_access_at_or_below(
+                &req.caller.object_id,
+                &format!("/subscriptions/{}", s.subscription_id),
+            )
+        })
         .map(|s| subscription_json(&world, s))
         .collect();
     drop(world);
@@ -94,33 +99,50 @@ pub fn subscription(shared: &Shared, req: &Request, sub: &str) -> Response {
     let world = shared.world.lock();
     let scope = format!("/subscriptions/{sub}");
     if !world.has_any_access_at_or_below(&req.caller.object_id, &scope) {
-        return super::forbidden(&req.caller, "Microsoft.Resources/subscriptions/read", &scope);
+        return super::forbidden(
+            &req.caller,
+            "Microsoft.Resources/subscriptions/read",
+            &scope,
+        );
     }
     match world.subscription(sub) {
         Some(s) => Json(subscription_json(&world, s)).into_response(),
-        None => arm_error(StatusCode::NOT_FOUND, "SubscriptionNotFound", &format!("The subscription '{sub}' could not be found.")),
+        None => arm_error(
+            StatusCode::NOT_FOUND,
+            "SubscriptionNotFound",
+            &format!("The subscription '{sub}' could not be found."),
+        ),
     }
 }
 
 pub fn locations(shared: &Shared, req: &Request, sub: &str) -> Response {
-    let items = [("westeurope", "West Europe"), ("northeurope", "North Europe"), ("eastus", "East US"), ("westus2", "West US 2")]
-        .iter()
-        .map(|(name, display)| {
-            json!({
-                "id": format!("/subscriptions/{sub}/locations/{name}"),
-                "name": name,
-                "displayName": display,
-                "regionalDisplayName": format!("(Emulator) {display}"),
-                "type": "Region",
-            })
+    let items = [
+        ("westeurope", "West Europe"),
+        ("northeurope", "North Europe"),
+        ("eastus", "East US"),
+        ("westus2", "West US 2"),
+    ]
+    .iter()
+    .map(|(name, display)| {
+        json!({
+            "id": format!("/subscriptions/{sub}/locations/{name}"),
+            "name": name,
+            "displayName": display,
+            "regionalDisplayName": format!("(Emulator) {display}"),
+            "type": "Region",
         })
-        .collect();
+    })
+    .collect();
     paged(shared, req, items)
 }
 
 pub fn provider_registration(req: &Request, sub: &str, rp: &str) -> Response {
     if resources::api_versions(rp).is_empty() {
-        return arm_error(StatusCode::NOT_FOUND, "InvalidResourceNamespace", &format!("The resource namespace '{rp}' is invalid."));
+        return arm_error(
+            StatusCode::NOT_FOUND,
+            "InvalidResourceNamespace",
+            &format!("The resource namespace '{rp}' is invalid."),
+        );
     }
     let _ = req;
     let canonical = resources::KINDS
@@ -205,10 +227,11 @@ pub fn resource(shared: &Shared, world: &World, r: &Resource, api_version: &str)
     if props.get("listenerCount").is_some() {
         props["listenerCount"] = json!(shared.listener_count(&r.id));
     }
-    if r.type_name == "Microsoft.Relay/Namespaces" && api_version < "2026-01-01" {
-        if let Some(p) = props.as_object_mut() {
-            p.remove("minimumTlsVersion");
-        }
+    if r.type_name == "Microsoft.Relay/Namespaces"
+        && api_version < "2026-01-01"
+        && let Some(p) = props.as_object_mut()
+    {
+        p.remove("minimumTlsVersion");
     }
     v["properties"] = props;
     if let Some(by) = &r.created_by {
@@ -225,10 +248,19 @@ pub fn resource(shared: &Shared, world: &World, r: &Resource, api_version: &str)
 pub fn attach_identity(world: &mut World, built: &mut Resource, existing: Option<&Resource>) {
     let (client_id, object_id) = match existing {
         Some(e) => (
-            e.properties["clientId"].as_str().unwrap_or_default().to_string(),
-            e.properties["principalId"].as_str().unwrap_or_default().to_string(),
+            e.properties["clientId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            e.properties["principalId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
         ),
-        None => (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string()),
+        None => (
+            uuid::Uuid::new_v4().to_string(),
+            uuid::Uuid::new_v4().to_string(),
+        ),
     };
     built.properties["tenantId"] = json!(world.tenant.id);
     built.properties["clientId"] = json!(client_id);
@@ -236,7 +268,11 @@ pub fn attach_identity(world: &mut World, built: &mut Resource, existing: Option
     if built.properties.get("isolationScope").is_none() {
         built.properties["isolationScope"] = json!("None");
     }
-    if !world.managed_identities.iter().any(|m| m.object_id.eq_ignore_ascii_case(&object_id)) {
+    if !world
+        .managed_identities
+        .iter()
+        .any(|m| m.object_id.eq_ignore_ascii_case(&object_id))
+    {
         world.managed_identities.push(ManagedIdentity {
             display_name: built.name.clone(),
             client_id,
@@ -257,11 +293,32 @@ pub fn access_keys(world: &World, id: &ResourceId, rule: &Resource) -> Value {
         .resource(&namespace_id)
         .and_then(|n| n.properties["serviceBusEndpoint"].as_str())
         .and_then(|e| url::Url::parse(e).ok())
-        .map(|u| format!("sb://{}:{}/", u.host_str().unwrap_or("localhost"), u.port_or_known_default().unwrap_or(443)))
+        .map(|u| {
+            format!(
+                "sb://{}:{}/",
+                u.host_str().unwrap_or("localhost"),
+                u.port_or_known_default().unwrap_or(443)
+            )
+        })
         .unwrap_or_default();
-    let entity = if id.names.len() == 3 { format!(";EntityPath={}", id.names[1]) } else { String::new() };
-    let keys = rule.keys.clone().unwrap_or(crate::emulator::world::SasKeys { primary: String::new(), secondary: String::new() });
-    let cs = |key: &str| format!("Endpoint={endpoint};SharedAccessKeyName={};SharedAccessKey={key}{entity}", rule.name);
+    let entity = if id.names.len() == 3 {
+        format!(";EntityPath={}", id.names[1])
+    } else {
+        String::new()
+    };
+    let keys = rule
+        .keys
+        .clone()
+        .unwrap_or(crate::emulator::world::SasKeys {
+            primary: String::new(),
+            secondary: String::new(),
+        });
+    let cs = |key: &str| {
+        format!(
+            "Endpoint={endpoint};SharedAccessKeyName={};SharedAccessKey={key}{entity}",
+            rule.name
+        )
+    };
     json!({
         "primaryConnectionString": cs(&keys.primary),
         "secondaryConnectionString": cs(&keys.secondary),
