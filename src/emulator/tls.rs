@@ -84,11 +84,7 @@ pub fn server_identity(state_dir: &Path) -> Result<ServerIdentity> {
     leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     let now = chrono::Utc::now();
     leaf.not_before = rcgen::date_time_ymd(2024, 1, 1);
-    leaf.not_after = rcgen::date_time_ymd(
-        chrono::Datelike::year(&now) + 1,
-        12,
-        31,
-    );
+    leaf.not_after = rcgen::date_time_ymd(chrono::Datelike::year(&now) + 1, 12, 31);
     let leaf_key = KeyPair::generate().context("generating the server key")?;
     let leaf_cert = leaf
         .signed_by(&leaf_key, &issuer)
