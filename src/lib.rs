@@ -9,3 +9,4 @@
 pub mod access;
 pub mod cli;
 pub mod emulator;
+pub mod relay;

@@ -2,6 +2,7 @@
 //! `listen`, `send`, `access`).
 
 mod emulator;
+mod sas;
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the local Azure emulator (Entra ID, managed identity, Resource Manager, Graph) over TLS.
     Emulator(emulator::EmulatorArgs),
+    /// Mint a SAS token from a connection string, or explain one (--decode).
+    Sas(sas::SasArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -29,6 +32,7 @@ pub fn run() -> i32 {
     init_logging();
     let result = match cli.command {
         Some(Command::Emulator(args)) => emulator::run(args),
+        Some(Command::Sas(args)) => sas::run(args),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
