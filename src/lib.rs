@@ -7,6 +7,9 @@
 //! - [`cli`]: the command line.
 
 pub mod access;
+pub mod arm;
+pub mod auth;
 pub mod cli;
+pub mod cloud;
 pub mod emulator;
 pub mod relay;

@@ -1,8 +1,11 @@
 //! The command line: `relay-explorer emulator …` (and, as they land, `ls`, `token`, `sas`,
 //! `listen`, `send`, `access`).
 
+mod account;
 mod emulator;
+mod ls;
 mod sas;
+mod token;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +25,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the local Azure emulator (Entra ID, managed identity, Resource Manager, Graph) over TLS.
     Emulator(emulator::EmulatorArgs),
+    /// List the tree under a scope: subscriptions, resource groups, namespaces, entities.
+    Ls(ls::LsArgs),
+    /// Get a token for the chosen credential (or its claims, with --decode).
+    Token(token::TokenArgs),
     /// Mint a SAS token from a connection string, or explain one (--decode).
     Sas(sas::SasArgs),
 }
@@ -29,10 +36,16 @@ pub enum Command {
 /// Runs the command line; returns the process exit code.
 pub fn run() -> i32 {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(if matches!(cli.command, Some(Command::Emulator(_))) {
+        "info"
+    } else {
+        "warn"
+    });
     let result = match cli.command {
         Some(Command::Emulator(args)) => emulator::run(args),
         Some(Command::Sas(args)) => sas::run(args),
+        Some(Command::Ls(args)) => ls::run(args),
+        Some(Command::Token(args)) => token::run(args),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -51,9 +64,9 @@ pub fn run() -> i32 {
     }
 }
 
-fn init_logging() {
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

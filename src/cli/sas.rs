@@ -9,14 +9,6 @@ use crate::relay::protocol::{ConnectionString, SasToken, sas};
 
 #[derive(Debug, Args)]
 pub struct SasArgs {
-    /// A namespace- or entity-level connection string (Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…[;EntityPath=…]).
-    #[arg(
-        long,
-        value_name = "CS",
-        env = "AZURE_RELAY_CONNECTION_STRING",
-        hide_env_values = true
-    )]
-    pub connection_string: Option<String>,
     /// The entity (hybrid connection or WCF relay) the token is for, when the connection string has no EntityPath.
     #[arg(long, value_name = "NAME")]
     pub entity: Option<String>,
@@ -29,6 +21,8 @@ pub struct SasArgs {
     /// With --decode: print one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub credentials: super::account::CredentialArgs,
 }
 
 /// Parses `90s`, `15m`, `1h`, `7d` or plain seconds.
@@ -53,6 +47,7 @@ pub fn parse_duration(text: &str) -> Result<i64> {
 
 pub fn run(args: SasArgs) -> Result<()> {
     let connection = args
+        .credentials
         .connection_string
         .as_deref()
         .map(|cs| ConnectionString::parse(cs).context("--connection-string is not valid"))

@@ -1,0 +1,181 @@
+//! Credentials → tokens. A person signs in with a device code; an app registration with a
+//! client secret; a workload with its managed identity; a developer reuses the Azure CLI's
+//! sign-in (these three through `azure_identity`); and a SAS connection string needs no Entra
+//! at all (`relay::protocol`). Secrets live in the [`vault::Vault`].
+
+pub mod device_code;
+pub mod vault;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::http::{ClientOptions, Transport};
+use azure_identity::{
+    AzureCliCredential, ClientSecretCredential, ClientSecretCredentialOptions,
+    ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+};
+
+use crate::cloud::Cloud;
+pub use device_code::{DeviceCodeCredential, DeviceCodePrompt, PromptFn, SignInError};
+pub use vault::{SecretKind, Vault};
+
+/// The public client Azure tools use for device-code sign-in (the Azure CLI's).
+pub const AZURE_CLI_CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+/// How an account signs in.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethod {
+    DeviceCode,
+    ClientSecret,
+    ManagedIdentity,
+    AzureCli,
+    ConnectionString,
+}
+
+/// Which managed identity to use when a machine has several.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagedIdentityChoice {
+    SystemAssigned,
+    ClientId(String),
+    ObjectId(String),
+    ResourceId(String),
+}
+
+/// Everything needed to make a credential, without its secrets' values in `Debug`.
+#[derive(Clone)]
+pub struct SignIn {
+    pub cloud: Cloud,
+    pub method: AuthMethod,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub managed_identity: ManagedIdentityChoice,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("cloud", &self.cloud.name)
+            .field("method", &self.method)
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
+            .field("managed_identity", &self.managed_identity)
+            .finish()
+    }
+}
+
+/// An HTTP client that trusts the system's roots and the cloud's own CA, if it has one.
+pub fn http_client(cloud: &Cloud) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("relay-explorer/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(60));
+    if let Some(path) = &cloud.ca_cert {
+        let pem = std::fs::read(path).with_context(|| {
+            format!(
+                "cannot read the CA certificate {} of cloud '{}'",
+                path.display(),
+                cloud.name
+            )
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder.build().context("could not set up HTTPS")
+}
+
+/// `azure_identity` client options for a cloud: its authority and our HTTP client.
+pub fn client_options(cloud: &Cloud, http: &reqwest::Client) -> ClientOptions {
+    let configuration = match cloud.name.as_str() {
+        "AzureCloud" => CloudConfiguration::AzurePublic,
+        "AzureChinaCloud" => CloudConfiguration::AzureChina,
+        "AzureUSGovernment" => CloudConfiguration::AzureGovernment,
+        _ => {
+            let mut custom = CustomConfiguration::default();
+            custom.authority_host = cloud.authority_host.clone();
+            CloudConfiguration::Custom(custom)
+        }
+    };
+    ClientOptions {
+        transport: Some(Transport::new(Arc::new(http.clone()))),
+        cloud: Some(Arc::new(configuration)),
+        ..Default::default()
+    }
+}
+
+/// Makes the credential a sign-in asks for. `prompt` shows a device code to the user.
+pub fn credential(
+    sign_in: &SignIn,
+    http: &reqwest::Client,
+    vault: Arc<Vault>,
+    prompt: Option<PromptFn>,
+) -> Result<Arc<dyn TokenCredential>> {
+    let options = client_options(&sign_in.cloud, http);
+    let tenant = || {
+        sign_in
+            .tenant_id
+            .clone()
+            .context("no tenant: set AZURE_TENANT_ID or pass --tenant (or --emulator READY_FILE)")
+    };
+    Ok(match sign_in.method {
+        AuthMethod::ClientSecret => {
+            let client_id = sign_in
+                .client_id
+                .clone()
+                .context("no client id: set AZURE_CLIENT_ID or pass --client-id")?;
+            let secret = sign_in
+                .client_secret
+                .clone()
+                .context("no client secret: set AZURE_CLIENT_SECRET (it is never taken from the command line)")?;
+            ClientSecretCredential::new(
+                &tenant()?,
+                client_id,
+                Secret::new(secret),
+                Some(ClientSecretCredentialOptions {
+                    client_options: options,
+                }),
+            )
+            .context("could not set up the client-secret credential")?
+        }
+        AuthMethod::ManagedIdentity => {
+            let user_assigned_id = match &sign_in.managed_identity {
+                ManagedIdentityChoice::SystemAssigned => {
+                    sign_in.client_id.clone().map(UserAssignedId::ClientId)
+                }
+                ManagedIdentityChoice::ClientId(id) => Some(UserAssignedId::ClientId(id.clone())),
+                ManagedIdentityChoice::ObjectId(id) => Some(UserAssignedId::ObjectId(id.clone())),
+                ManagedIdentityChoice::ResourceId(id) => {
+                    Some(UserAssignedId::ResourceId(id.clone()))
+                }
+            };
+            ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                user_assigned_id,
+                client_options: options,
+            }))
+            .context("could not set up the managed-identity credential")?
+        }
+        AuthMethod::AzureCli => {
+            AzureCliCredential::new(None).context("could not set up the Azure CLI credential")?
+        }
+        AuthMethod::DeviceCode => Arc::new(DeviceCodeCredential::new(
+            http.clone(),
+            &sign_in.cloud.authority_host,
+            &tenant()?,
+            sign_in.client_id.as_deref().unwrap_or(AZURE_CLI_CLIENT_ID),
+            vault,
+            prompt,
+        )),
+        AuthMethod::ConnectionString => {
+            bail!(
+                "a connection string signs Relay requests with SAS; it gives no Entra token (use --auth device-code, client-secret, managed-identity or azure-cli)"
+            )
+        }
+    })
+}

@@ -1,0 +1,240 @@
+//! Sign in and browse, as a user of the CLI would: every credential kind against the emulator.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+#[test]
+fn ls_json_lists_the_tree_with_entity_details() {
+    let emu = TestEmulator::start();
+    let mut cmd = emu.cli(&["ls", "--json"]);
+    emu.with_secret(&mut cmd, "relay-explorer-bootstrap-admin");
+    let out = run(&mut cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let nodes: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let orders = nodes
+        .iter()
+        .find(|n| n["name"] == "orders")
+        .expect("orders is listed");
+    assert_eq!(
+        orders["type"],
+        "Microsoft.Relay/Namespaces/HybridConnections"
+    );
+    assert_eq!(orders["requires_client_authorization"], true);
+    assert_eq!(orders["listener_count"], 0);
+    assert!(
+        orders["id"]
+            .as_str()
+            .unwrap()
+            .ends_with("/namespaces/northwind-relay/HybridConnections/orders")
+    );
+    let public = nodes.iter().find(|n| n["name"] == "public-feed").unwrap();
+    assert_eq!(public["requires_client_authorization"], false);
+    for n in &nodes {
+        assert!(
+            n["id"].is_string() && n["type"].is_string() && n["name"].is_string(),
+            "{n}"
+        );
+    }
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["type"] == "Microsoft.Relay/WcfRelays")
+    );
+    assert_eq!(nodes[0]["type"], "Microsoft.Resources/subscriptions");
+}
+
+#[test]
+fn ls_of_a_namespace_with_rules_and_role_assignments() {
+    let emu = TestEmulator::start();
+    let ns = format!(
+        "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay",
+        emu.ready.subscription_id
+    );
+    let mut cmd = emu.cli(&["ls", &ns, "--rules", "--role-assignments"]);
+    emu.with_secret(&mut cmd, "relay-explorer-bootstrap-admin");
+    let out = run(&mut cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("northwind-relay (namespace)"), "{text}");
+    assert!(text.contains("listen-only (SAS rule)  [Listen]"), "{text}");
+    assert!(text.contains("(role assignment)"), "{text}");
+    assert!(!text.contains("northwind-relay-test"), "{text}");
+}
+
+#[test]
+fn managed_identity_system_and_user_assigned() {
+    let emu = TestEmulator::start();
+    let decode = |extra: &[&str]| {
+        let mut args = vec![
+            "token",
+            "--scope",
+            "https://management.azure.com/.default",
+            "--decode",
+            "--auth",
+            "managed-identity",
+        ];
+        args.extend(extra);
+        let mut cmd = emu.cli(&args);
+        cmd.env("IDENTITY_ENDPOINT", &emu.ready.managed_identity.endpoint)
+            .env("IDENTITY_HEADER", &emu.ready.managed_identity.header);
+        let out = run(&mut cmd);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+    assert_eq!(
+        decode(&[])["oid"],
+        emu.ready.managed_identity.object_id.as_str()
+    );
+    let uami = emu.principal("id-orders-sender");
+    assert_eq!(
+        decode(&["--client-id", uami.client_id.as_deref().unwrap()])["oid"],
+        uami.object_id.as_str()
+    );
+    assert_eq!(
+        decode(&["--managed-identity-object-id", &uami.object_id])["oid"],
+        uami.object_id.as_str()
+    );
+}
+
+fn device_code_run(emu: &TestEmulator, user: &str, expect_prompt: bool) -> (String, String) {
+    let mut cmd = emu.cli(&[
+        "token",
+        "--scope",
+        "https://management.azure.com/.default",
+        "--decode",
+        "--auth",
+        "device-code",
+    ]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    if expect_prompt {
+        let mut line = String::new();
+        let started = Instant::now();
+        while !line.contains("enter the code") {
+            line.clear();
+            assert!(
+                err.read_line(&mut line).unwrap() > 0,
+                "the CLI ended without a prompt: {seen}"
+            );
+            seen.push_str(&line);
+            assert!(started.elapsed() < Duration::from_secs(30));
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let url = words[words.iter().position(|w| *w == "open").unwrap() + 1];
+        let code = words[words.iter().position(|w| *w == "code").unwrap() + 1];
+        let p = emu.principal(user);
+        let status = emu.block_on(async {
+            emu.http()
+                .post(url)
+                .form(&[
+                    ("user_code", code),
+                    ("username", p.username.as_deref().unwrap()),
+                    ("password", p.password.as_deref().unwrap()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        assert_eq!(status, 200);
+    }
+    let out = child.wait_with_output().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    seen.push_str(&rest);
+    assert!(out.status.success(), "{seen}");
+    (stdout(&out), seen)
+}
+
+#[test]
+fn device_code_sign_in_then_a_second_start_refreshes_without_signing_in() {
+    let emu = TestEmulator::start();
+    let (first, _) = device_code_run(&emu, "Alice Ahmed", true);
+    let claims: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(claims["upn"], "alice@northwind.example");
+    let (second, stderr_text) = device_code_run(&emu, "Alice Ahmed", false);
+    assert!(!stderr_text.contains("To sign in"), "{stderr_text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&second).unwrap()["oid"],
+        claims["oid"]
+    );
+}
+
+#[test]
+fn a_revoked_sign_in_is_a_one_line_error_and_is_forgotten() {
+    let emu = TestEmulator::start();
+    device_code_run(&emu, "Bob Bauer", true);
+    // The tenant forgets every refresh token (as when an admin revokes sessions).
+    emu.block_on(async {});
+    {
+        let shared = emu_shared(&emu);
+        shared.world.lock().refresh_tokens.clear();
+    }
+    let mut cmd = emu.cli(&[
+        "token",
+        "--scope",
+        "https://management.azure.com/.default",
+        "--auth",
+        "device-code",
+    ]);
+    let out = run(&mut cmd);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("run the command again to sign in"), "{err}");
+}
+
+fn emu_shared(emu: &TestEmulator) -> std::sync::Arc<relay_explorer::emulator::Shared> {
+    emu.shared()
+}
+
+#[test]
+fn bad_input_gets_one_line_errors() {
+    let emu = TestEmulator::start();
+    let one_line = |mut cmd: std::process::Command, needle: &str| {
+        let out = run(&mut cmd);
+        assert!(!out.status.success(), "should fail: {needle}");
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+        assert!(stdout(&out).is_empty());
+    };
+    let mut unknown = emu.cli(&[
+        "ls",
+        "--subscription",
+        "00000000-0000-0000-0000-000000000000",
+    ]);
+    emu.with_secret(&mut unknown, "relay-explorer-bootstrap-admin");
+    one_line(unknown, "could not be found");
+    let mut forbidden = emu.cli(&["ls"]);
+    emu.with_secret(&mut forbidden, "reporting-no-role");
+    forbidden
+        .arg("--subscription")
+        .arg(&emu.ready.subscription_id);
+    one_line(forbidden, "does not have authorization");
+    let mut revoked = emu.cli(&["ls"]);
+    emu.with_secret(&mut revoked, "orders-backend");
+    revoked.env("AZURE_CLIENT_SECRET", "an-old-secret");
+    one_line(revoked, "AADSTS7000215");
+    let mut bad_scope = emu.cli(&[
+        "ls",
+        "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/s",
+    ]);
+    emu.with_secret(&mut bad_scope, "relay-explorer-bootstrap-admin");
+    one_line(bad_scope, "is not a scope to list");
+    let mut cs = emu.cli(&[
+        "sas",
+        "--connection-string",
+        "Endpoint=sb://x/;SharedAccessKeyName=k",
+    ]);
+    cs.arg("--entity").arg("e");
+    one_line(cs, "SharedAccessKeyName is given without SharedAccessKey");
+}
