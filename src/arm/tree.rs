@@ -223,6 +223,22 @@ async fn namespace_children(
 }
 
 impl ArmClient {
+    /// A list the caller may not be allowed to read as a whole: a refusal leaves that branch
+    /// empty (and says so) instead of failing the whole tree.
+    async fn list_visible(&self, path: String, api: &str) -> Result<Vec<Value>, ArmError> {
+        match self.list(&path, api).await {
+            Err(ArmError::Service {
+                status: 403,
+                message,
+                ..
+            }) => {
+                tracing::warn!("skipped a branch the credential may not read: {message}");
+                Ok(Vec::new())
+            }
+            other => other,
+        }
+    }
+
     /// Subscriptions the credential can see.
     pub async fn subscriptions(&self) -> Result<Vec<Node>, ArmError> {
         Ok(self
@@ -257,8 +273,8 @@ impl ArmClient {
         }
         let (groups, namespaces) = match group {
             None => tokio::try_join!(
-                self.list(format!("/subscriptions/{sub}/resourceGroups"), "2021-04-01"),
-                self.list(format!("/subscriptions/{sub}/providers/Microsoft.Relay/namespaces"), RELAY_API)
+                self.list_visible(format!("/subscriptions/{sub}/resourceGroups"), "2021-04-01"),
+                self.list_visible(format!("/subscriptions/{sub}/providers/Microsoft.Relay/namespaces"), RELAY_API)
             )?,
             Some(g) => (Vec::new(), self.list(format!("/subscriptions/{sub}/resourceGroups/{g}/providers/Microsoft.Relay/namespaces"), RELAY_API).await?),
         };

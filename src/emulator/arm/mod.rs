@@ -914,9 +914,16 @@ fn list_filtered(
         .filter(|r| r.type_name == kind.type_name && belongs(r))
         .collect();
     items.sort_by_key(|r| r.id.to_ascii_lowercase());
+    // Read at the list's scope reaches every item below it, unless a deny assignment could
+    // take reads away; only then is each item checked on its own.
+    let whole_scope = authorize(world, &req.caller, list_scope, &action).is_ok()
+        && world
+            .deny_assignments
+            .iter()
+            .all(|d| d.permissions.iter().all(|p| p.actions.is_empty()));
     let visible: Vec<Value> = items
         .into_iter()
-        .filter(|r| authorize(world, &req.caller, &r.id, &action).is_ok())
+        .filter(|r| whole_scope || authorize(world, &req.caller, &r.id, &action).is_ok())
         .map(|r| render::resource(shared, world, r, &req.api_version))
         .collect();
     if visible.is_empty()
