@@ -122,31 +122,15 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
     }
 }
 
-fn bulk_world(namespaces: usize, per_namespace: usize) -> String {
-    let mut world: serde_json::Value =
-        serde_json::from_str(relay_explorer::emulator::seed::DEMO_WORLD).unwrap();
-    let sub = world["subscriptions"][0]["subscription_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let rg = format!("/subscriptions/{sub}/resourceGroups/rg-bulk");
-    let resources = world["resources"].as_array_mut().unwrap();
-    resources.push(serde_json::json!({"id": rg, "location": "westeurope"}));
-    for n in 0..namespaces {
-        let ns = format!("{rg}/providers/Microsoft.Relay/namespaces/bulk-namespace-{n:03}");
-        resources.push(serde_json::json!({"id": ns, "location": "westeurope"}));
-        for h in 0..per_namespace {
-            resources.push(serde_json::json!({"id": format!("{ns}/hybridConnections/hc-{h:02}"), "properties": {"requiresClientAuthorization": h % 3 != 0}}));
-        }
-    }
-    world.to_string()
-}
-
 #[test]
 fn a_hundred_namespaces_of_fifty_hybrid_connections_come_back_whole_through_small_pages() {
     let dir = tempfile::tempdir().unwrap();
     let world = dir.path().join("bulk-world.json");
-    std::fs::write(&world, bulk_world(100, 50)).unwrap();
+    std::fs::write(
+        &world,
+        relay_explorer::emulator::seed::bulk_demo_world(100, 50),
+    )
+    .unwrap();
     let emu = TestEmulator::start_with(|o| {
         o.world_file = Some(world.clone());
         o.page_size = 7;

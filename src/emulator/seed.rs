@@ -76,6 +76,32 @@ struct SeedAssignment {
     created_minutes_ago: Option<i64>,
 }
 
+/// The demo world plus a resource group `rg-bulk` holding `namespaces` Relay namespaces of
+/// `per_namespace` hybrid connections each (every third one accepting anonymous senders): a
+/// world file for scale tests and benchmarks.
+pub fn bulk_demo_world(namespaces: usize, per_namespace: usize) -> String {
+    let mut world: Value = serde_json::from_str(DEMO_WORLD).expect("the demo world is valid JSON");
+    let sub = world["subscriptions"][0]["subscription_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let rg = format!("/subscriptions/{sub}/resourceGroups/rg-bulk");
+    if let Some(resources) = world["resources"].as_array_mut() {
+        resources.push(serde_json::json!({"id": rg, "location": "westeurope"}));
+        for n in 0..namespaces {
+            let ns = format!("{rg}/providers/Microsoft.Relay/namespaces/bulk-namespace-{n:03}");
+            resources.push(serde_json::json!({"id": ns, "location": "westeurope"}));
+            for h in 0..per_namespace {
+                resources.push(serde_json::json!({
+                    "id": format!("{ns}/hybridConnections/hc-{h:02}"),
+                    "properties": {"requiresClientAuthorization": h % 3 != 0},
+                }));
+            }
+        }
+    }
+    world.to_string()
+}
+
 /// Loads the world of a state folder, or seeds it from `world_file` (or the demo world).
 pub fn load_or_seed(state_dir: &Path, world_file: Option<&Path>) -> Result<World> {
     let path = state_dir.join(state::WORLD_FILE);

@@ -893,10 +893,7 @@ fn list_children(
             return not_found(&parent);
         }
     }
-    let prefix = format!("{}/", World::key(&parent_scope));
-    list_filtered(shared, req, &world, kind, &parent_scope, |r| {
-        World::key(&r.id).starts_with(&prefix)
-    })
+    list_filtered(shared, req, &world, kind, &parent_scope)
 }
 
 fn list_filtered(
@@ -905,15 +902,17 @@ fn list_filtered(
     world: &World,
     kind: &Kind,
     list_scope: &str,
-    belongs: impl Fn(&Resource) -> bool,
 ) -> Response {
     let action = format!("{}/read", kind.action_type);
-    let mut items: Vec<&Resource> = world
+    // Resources are keyed by their lower-cased id, so everything below a scope is one range.
+    let prefix = format!("{}/", World::key(list_scope));
+    let items: Vec<&Resource> = world
         .resources
-        .values()
-        .filter(|r| r.type_name == kind.type_name && belongs(r))
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .map(|(_, r)| r)
+        .filter(|r| r.type_name == kind.type_name)
         .collect();
-    items.sort_by_key(|r| r.id.to_ascii_lowercase());
     // Read at the list's scope reaches every item below it, unless a deny assignment could
     // take reads away; only then is each item checked on its own.
     let whole_scope = authorize(world, &req.caller, list_scope, &action).is_ok()
@@ -954,14 +953,7 @@ fn list_by_subscription(
         return invalid_type(req, provider, &[joined.as_str()]);
     };
     let world = shared.world.lock();
-    list_filtered(
-        shared,
-        req,
-        &world,
-        kind,
-        &format!("/subscriptions/{sub}"),
-        |r| resources::subscription_matches(&r.id, sub),
-    )
+    list_filtered(shared, req, &world, kind, &format!("/subscriptions/{sub}"))
 }
 
 fn check_name_availability(shared: &Shared, req: &Request, sub: &str) -> Response {
