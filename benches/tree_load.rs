@@ -58,6 +58,27 @@ fn main() {
             .get_token(&[cloud.arm_scope.as_str()], None)
             .await
             .expect("a token");
+        if let Ok(c) = std::env::var("TREE_LOAD_CONCURRENCY") {
+            for n in c.split(',').filter_map(|x| x.parse::<usize>().ok()) {
+                let client = ArmClient::new(&cloud, &http, credential.clone(), n);
+                let scope = Scope::ResourceGroup {
+                    subscription: ready.subscription_id.clone(),
+                    group: "rg-bulk".into(),
+                };
+                let start = Instant::now();
+                client
+                    .tree(
+                        &scope,
+                        Include {
+                            rules: false,
+                            role_assignments: true,
+                        },
+                    )
+                    .await
+                    .expect("the tree");
+                println!("concurrency {n}: {:.3} s", start.elapsed().as_secs_f64());
+            }
+        }
         let client = ArmClient::new(&cloud, &http, credential, DEFAULT_CONCURRENCY);
         let scope = Scope::ResourceGroup {
             subscription: ready.subscription_id.clone(),

@@ -64,6 +64,12 @@ fn ls_of_a_namespace_with_rules_and_role_assignments() {
     assert!(text.starts_with("northwind-relay (namespace)"), "{text}");
     assert!(text.contains("listen-only (SAS rule)  [Listen]"), "{text}");
     assert!(text.contains("(role assignment)"), "{text}");
+    // Principals are named through Graph.
+    assert!(
+        text.contains("Group Order Senders → Azure Relay Sender"),
+        "{text}"
+    );
+    assert!(text.contains("inherited from /subscriptions/"), "{text}");
     assert!(!text.contains("northwind-relay-test"), "{text}");
 }
 

@@ -3,6 +3,7 @@
 //! pipeline (bearer token, retries that honour `Retry-After` on 429/503, timeouts); lists follow
 //! `nextLink`; a semaphore bounds how many requests are in flight.
 
+pub mod graph;
 pub mod tree;
 
 use std::sync::Arc;
@@ -161,6 +162,9 @@ impl ArmClient {
             url: text.clone(),
             why: e.to_string(),
         })?;
+        if api_version.is_empty() {
+            return Ok(url); // Graph: no api-version
+        }
         // nextLink keeps its own query (skip tokens) but takes our api-version, as the SDKs do.
         let pairs: Vec<(String, String)> = url
             .query_pairs()

@@ -36,6 +36,12 @@ pub struct Node {
     pub principal_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub principal_type: Option<String>,
+    /// The role's name, when the definitions could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    /// The principal's display name (from Graph), when it could be resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// For a role assignment made above the listed scope: that scope (it is inherited).
@@ -69,6 +75,8 @@ impl Node {
             role_definition_id: s(&p["roleDefinitionId"]),
             principal_id: s(&p["principalId"]),
             principal_type: s(&p["principalType"]),
+            principal_name: None,
+            role_name: None,
             scope: s(&p["scope"]),
             inherited_from: None,
             shown_under: None,
@@ -291,6 +299,28 @@ impl ArmClient {
         Ok(nodes)
     }
 
+    /// Role names by definition GUID, as seen from `scope`.
+    pub async fn role_names(&self, scope: &str) -> Result<Vec<(String, String)>, ArmError> {
+        let list = self
+            .list(
+                format!(
+                    "{}/providers/Microsoft.Authorization/roleDefinitions",
+                    scope.trim_end_matches('/')
+                ),
+                AUTHORIZATION_API,
+            )
+            .await?;
+        Ok(list
+            .iter()
+            .filter_map(|d| {
+                Some((
+                    d["name"].as_str()?.to_ascii_lowercase(),
+                    d["properties"]["roleName"].as_str()?.to_string(),
+                ))
+            })
+            .collect())
+    }
+
     /// Role assignments that reach `scope` or lie below it.
     pub async fn role_assignments(&self, scope: &str) -> Result<Vec<Node>, ArmError> {
         let list = self
@@ -360,8 +390,24 @@ impl ArmClient {
                 Scope::Namespace(id) | Scope::Entity(id) => vec![id.clone()],
             };
             let lists = try_join_all(scopes.iter().map(|s| self.role_assignments(s))).await?;
+            let names = match scopes.first() {
+                Some(s) => self.role_names(s).await.unwrap_or_default(),
+                None => Vec::new(),
+            };
             for (root, list) in scopes.iter().zip(lists) {
                 for mut a in list {
+                    let guid = a
+                        .role_definition_id
+                        .as_deref()
+                        .unwrap_or("")
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_lowercase();
+                    a.role_name = names
+                        .iter()
+                        .find(|(g, _)| *g == guid)
+                        .map(|(_, n)| n.clone());
                     let scope = a.scope.clone().unwrap_or_default();
                     if !crate::access::is_same_or_below(&scope, root) {
                         a.inherited_from = Some(scope);

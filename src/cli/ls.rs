@@ -4,6 +4,7 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 
 use super::account::CredentialArgs;
+use crate::arm::graph::GraphClient;
 use crate::arm::tree::{Include, Node, Scope};
 use crate::arm::{ArmClient, ArmError, DEFAULT_CONCURRENCY};
 
@@ -88,15 +89,17 @@ fn line(n: &Node, base: usize) -> String {
         extra.push(r.join(", "));
     }
     if let (Some(p), Some(t)) = (&n.principal_id, &n.principal_type) {
-        extra.push(format!(
-            "{t} {p} → role {}",
+        let who = n.principal_name.as_deref().unwrap_or(p);
+        let role = n.role_name.clone().unwrap_or_else(|| {
             n.role_definition_id
                 .as_deref()
                 .unwrap_or("")
                 .rsplit('/')
                 .next()
                 .unwrap_or("")
-        ));
+                .to_string()
+        });
+        extra.push(format!("{t} {who} → {role}"));
         if let Some(from) = &n.inherited_from {
             extra.push(format!("inherited from {from}"));
         }
@@ -107,6 +110,32 @@ fn line(n: &Node, base: usize) -> String {
         format!("  [{}]", extra.join("; "))
     };
     format!("{indent}{} ({}){extra}", n.name, short_type(n))
+}
+
+/// Fills in principal names from Graph; without Graph access the ids stay (with a warning).
+async fn name_principals(session: &super::account::Session, nodes: &mut [Node]) {
+    let ids: Vec<String> = nodes
+        .iter()
+        .filter_map(|n| n.principal_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return;
+    }
+    let graph = GraphClient::new(&session.cloud, &session.http, session.credential.clone());
+    match graph.principals(&ids).await {
+        Ok(found) => {
+            for n in nodes.iter_mut() {
+                if let Some(p) = n
+                    .principal_id
+                    .as_ref()
+                    .and_then(|id| found.iter().find(|f| f.id.eq_ignore_ascii_case(id)))
+                {
+                    n.principal_name = Some(p.display_name.clone());
+                }
+            }
+        }
+        Err(e) => eprintln!("warning: principal names are not shown: {e}"),
+    }
 }
 
 pub fn run(args: LsArgs) -> Result<()> {
@@ -129,7 +158,14 @@ pub fn run(args: LsArgs) -> Result<()> {
             session.credential.clone(),
             DEFAULT_CONCURRENCY,
         );
-        client.tree(&scope, include).await.map_err(|e| explain(&e))
+        let mut nodes = client
+            .tree(&scope, include)
+            .await
+            .map_err(|e| explain(&e))?;
+        if args.role_assignments {
+            name_principals(&session, &mut nodes).await;
+        }
+        Ok::<_, anyhow::Error>(nodes)
     })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&nodes)?);

@@ -55,8 +55,7 @@ impl RelayEndpoints {
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let handle = Handle::new();
-        let server =
-            axum_server::from_tcp_rustls(listener, self.tls.clone())?.handle(handle.clone());
+        let server = super::tls_server(listener, self.tls.clone())?.handle(handle.clone());
         let app = Router::new().fallback(data_plane).into_make_service();
         tokio::spawn(async move {
             if let Err(e) = server.serve(app).await {

@@ -1,0 +1,117 @@
+//! Microsoft Graph, for names: who a principal id is (in batches of up to 1,000), the groups a
+//! principal belongs to through nesting, and the signed-in user.
+
+use std::sync::Arc;
+
+use azure_core::credentials::TokenCredential;
+use azure_core::http::Method;
+use futures::future::try_join_all;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{ArmClient, ArmError};
+use crate::cloud::Cloud;
+
+/// A directory object, as the explorer shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Principal {
+    pub id: String,
+    pub display_name: String,
+    /// `user`, `group`, `servicePrincipal` or `managedIdentity`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+}
+
+impl Principal {
+    fn from_graph(v: &Value) -> Self {
+        let s = |k: &str| v[k].as_str().map(str::to_string);
+        let kind = match v["@odata.type"].as_str().unwrap_or_default() {
+            "#microsoft.graph.user" => "user",
+            "#microsoft.graph.group" => "group",
+            "#microsoft.graph.servicePrincipal"
+                if v["servicePrincipalType"] == "ManagedIdentity" =>
+            {
+                "managedIdentity"
+            }
+            "#microsoft.graph.servicePrincipal" => "servicePrincipal",
+            _ => "directoryObject",
+        };
+        Self {
+            id: s("id").unwrap_or_default(),
+            display_name: s("displayName").unwrap_or_default(),
+            kind: kind.to_string(),
+            app_id: s("appId"),
+            user_principal_name: s("userPrincipalName"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct GraphClient(ArmClient);
+
+const BATCH: usize = 1000;
+
+impl GraphClient {
+    pub fn new(
+        cloud: &Cloud,
+        http: &reqwest::Client,
+        credential: Arc<dyn TokenCredential>,
+    ) -> Self {
+        Self(ArmClient::for_endpoint(
+            &cloud.graph,
+            &cloud.graph_scope,
+            cloud,
+            http,
+            credential,
+            super::DEFAULT_CONCURRENCY,
+        ))
+    }
+
+    /// The principals behind `ids` (unknown ids are left out, as Graph does).
+    pub async fn principals(&self, ids: &[String]) -> Result<Vec<Principal>, ArmError> {
+        let mut unique: Vec<String> = ids.iter().map(|i| i.to_ascii_lowercase()).collect();
+        unique.sort();
+        unique.dedup();
+        let pages = try_join_all(unique.chunks(BATCH).map(|chunk| {
+            let body = json!({"ids": chunk});
+            async move {
+                self.0
+                    .send(
+                        Method::Post,
+                        "/v1.0/directoryObjects/getByIds",
+                        "",
+                        Some(&body),
+                    )
+                    .await
+            }
+        }))
+        .await?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p["value"].as_array().cloned().unwrap_or_default())
+            .map(|v| Principal::from_graph(&v))
+            .collect())
+    }
+
+    /// Every group the principal belongs to, directly or through nested groups.
+    pub async fn transitive_groups(&self, id: &str) -> Result<Vec<Principal>, ArmError> {
+        let list = self
+            .0
+            .list(
+                format!("/v1.0/directoryObjects/{id}/transitiveMemberOf/microsoft.graph.group"),
+                "",
+            )
+            .await?;
+        Ok(list.iter().map(Principal::from_graph).collect())
+    }
+
+    /// The signed-in user (a delegated token only).
+    pub async fn me(&self) -> Result<Principal, ArmError> {
+        let mut v = self.0.get("/v1.0/me", "").await?;
+        v["@odata.type"] = json!("#microsoft.graph.user");
+        Ok(Principal::from_graph(&v))
+    }
+}
