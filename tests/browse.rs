@@ -244,3 +244,54 @@ fn bad_input_gets_one_line_errors() {
     cs.arg("--entity").arg("e");
     one_line(cs, "SharedAccessKeyName is given without SharedAccessKey");
 }
+
+#[test]
+fn entities_rules_and_keys_are_managed_through_the_client() {
+    use relay_explorer::arm::relay::KeyKind;
+    use relay_explorer::arm::{ArmClient, DEFAULT_CONCURRENCY};
+    use relay_explorer::auth::{self, AuthMethod, ManagedIdentityChoice, SignIn, Vault};
+    use relay_explorer::cloud::Cloud;
+    let emu = TestEmulator::start();
+    let (cloud, ready) = Cloud::from_ready_file(&emu.ready_file).unwrap();
+    emu.block_on(async {
+        let http = auth::http_client(&cloud).unwrap();
+        let sign_in = SignIn {
+            cloud: cloud.clone(),
+            method: AuthMethod::ClientSecret,
+            tenant_id: Some(ready.tenant_id.clone()),
+            client_id: Some(emu.ready.admin.client_id.clone()),
+            client_secret: Some(emu.ready.admin.client_secret.clone()),
+            managed_identity: ManagedIdentityChoice::SystemAssigned,
+        };
+        let credential = auth::credential(&sign_in, &http, std::sync::Arc::new(Vault::in_memory("test")), None).unwrap();
+        let arm = ArmClient::new(&cloud, &http, credential, DEFAULT_CONCURRENCY);
+        let ns = format!("/subscriptions/{}/resourceGroups/rg-relay-test/providers/Microsoft.Relay/namespaces/northwind-relay-test", ready.subscription_id);
+        let hc = arm.put_hybrid_connection(&ns, "made-by-client", false, Some("hello")).await.unwrap();
+        assert_eq!(hc.requires_client_authorization, Some(false));
+        assert_eq!(hc.user_metadata.as_deref(), Some("hello"));
+        let wcf = arm.put_wcf_relay(&ns, "wcf-made", "Http", true).await.unwrap();
+        assert_eq!(wcf.relay_type.as_deref(), Some("Http"));
+        let rule = arm.put_rule(&hc.id, "sender", &["Send"]).await.unwrap();
+        assert_eq!(rule.rights, Some(vec!["Send".to_string()]));
+        let keys = arm.list_keys(&rule.id).await.unwrap();
+        assert!(keys.primary_connection_string.ends_with(";EntityPath=made-by-client"));
+        assert!(!format!("{keys:?}").contains(&keys.primary_key));
+        let rotated = arm.regenerate_key(&rule.id, KeyKind::Secondary).await.unwrap();
+        assert_eq!(rotated.primary_key, keys.primary_key);
+        assert_ne!(rotated.secondary_key, keys.secondary_key);
+        let bad = arm.put_rule(&hc.id, "bad", &["Manage"]).await.unwrap_err();
+        assert_eq!(bad.status(), Some(400));
+        arm.delete(&hc.id).await.unwrap();
+        arm.delete(&wcf.id).await.unwrap();
+        let err = arm.list_keys(&rule.id).await.unwrap_err();
+        assert_eq!(err.status(), Some(404));
+        let definitions = arm.role_definitions(&format!("/subscriptions/{}", ready.subscription_id)).await.unwrap();
+        assert!(definitions.iter().any(|d| d["properties"]["roleName"] == "Azure Relay Listener"));
+        let denies = arm.deny_assignments(&format!("/subscriptions/{}", ready.subscription_id)).await.unwrap();
+        assert_eq!(denies.len(), 1);
+        let identities = arm.user_assigned_identities(&ready.subscription_id).await.unwrap();
+        assert_eq!(identities[0]["name"], "id-orders-sender");
+        let signalr = arm.signalr_resources(&ready.subscription_id).await.unwrap();
+        assert_eq!(signalr[0]["identity"]["type"], "SystemAssigned");
+    });
+}

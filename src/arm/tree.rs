@@ -83,6 +83,11 @@ impl Node {
         }
     }
 
+    /// A node from any ARM resource body.
+    pub fn from_value(v: &Value) -> Self {
+        Self::from_arm(v)
+    }
+
     fn is_role_assignment(&self) -> bool {
         self.type_name
             .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
