@@ -4,6 +4,7 @@
 mod account;
 mod emulator;
 mod ls;
+mod relay;
 mod sas;
 mod token;
 
@@ -27,6 +28,10 @@ pub enum Command {
     Emulator(emulator::EmulatorArgs),
     /// List the tree under a scope: subscriptions, resource groups, namespaces, entities.
     Ls(ls::LsArgs),
+    /// Listen on a hybrid connection: print each connection, message and request.
+    Listen(relay::ListenArgs),
+    /// Send WebSocket messages or an HTTP request to a hybrid connection.
+    Send(relay::SendArgs),
     /// Get a token for the chosen credential (or its claims, with --decode).
     Token(token::TokenArgs),
     /// Mint a SAS token from a connection string, or explain one (--decode).
@@ -45,6 +50,8 @@ pub fn run() -> i32 {
         Some(Command::Emulator(args)) => emulator::run(args),
         Some(Command::Sas(args)) => sas::run(args),
         Some(Command::Ls(args)) => ls::run(args),
+        Some(Command::Listen(args)) => relay::listen(args),
+        Some(Command::Send(args)) => relay::send(args),
         Some(Command::Token(args)) => token::run(args),
         None => {
             use clap::CommandFactory;

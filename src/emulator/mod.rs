@@ -15,6 +15,7 @@
 pub mod arm;
 pub mod entra;
 pub mod graph;
+pub mod hub;
 pub mod msi;
 pub mod ready;
 pub mod relay;
@@ -125,6 +126,8 @@ pub struct Shared {
     /// Live listener counts by lower-cased entity id (kept by the relay).
     pub listener_counts: Mutex<HashMap<String, usize>>,
     pub relay: relay::RelayEndpoints,
+    /// The Hybrid Connections data plane's live state.
+    pub hub: hub::Hub,
     dirty: AtomicBool,
     dirty_signal: Notify,
 }
@@ -147,6 +150,12 @@ impl Shared {
 
     pub fn tenant_id(&self) -> String {
         self.world.lock().tenant.id.clone()
+    }
+
+    pub fn set_listener_count(&self, entity_key: &str, count: usize) {
+        self.listener_counts
+            .lock()
+            .insert(entity_key.to_string(), count);
     }
 
     pub fn listener_count(&self, entity_id: &str) -> usize {
@@ -262,6 +271,7 @@ pub async fn start(options: Options) -> Result<RunningEmulator> {
         device_codes: Mutex::new(HashMap::new()),
         listener_counts: Mutex::new(HashMap::new()),
         relay: relay::RelayEndpoints::new(options.bind, host, tls.clone()),
+        hub: hub::Hub::default(),
         options: options.clone(),
         dirty: AtomicBool::new(true),
         dirty_signal: Notify::new(),

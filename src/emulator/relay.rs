@@ -9,9 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use axum::Router;
-use axum::http::{StatusCode, Uri};
-use axum::response::IntoResponse;
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use parking_lot::Mutex;
@@ -42,7 +39,12 @@ impl RelayEndpoints {
 
     /// Serves the namespace `namespace_id`, on `preferred_port` when it is free; returns its
     /// `serviceBusEndpoint`.
-    pub fn ensure(&self, namespace_id: &str, preferred_port: Option<u16>) -> Result<String> {
+    pub fn ensure(
+        &self,
+        shared: &Arc<Shared>,
+        namespace_id: &str,
+        preferred_port: Option<u16>,
+    ) -> Result<String> {
         let key = World::key(namespace_id);
         if let Some((port, _)) = self.servers.lock().get(&key) {
             return Ok(self.endpoint(*port));
@@ -56,7 +58,8 @@ impl RelayEndpoints {
         let port = listener.local_addr()?.port();
         let handle = Handle::new();
         let server = super::tls_server(listener, self.tls.clone())?.handle(handle.clone());
-        let app = Router::new().fallback(data_plane).into_make_service();
+        let app = super::hub::router(shared.clone(), namespace_id.to_string())
+            .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
             if let Err(e) = server.serve(app).await {
                 tracing::error!("a Relay namespace endpoint stopped: {e}");
@@ -96,7 +99,7 @@ pub fn bind_all_namespaces(shared: &Arc<Shared>) -> Result<()> {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let endpoint = shared.relay.ensure(&resource.id, port_of(&old))?;
+        let endpoint = shared.relay.ensure(shared, &resource.id, port_of(&old))?;
         if endpoint != old {
             if !old.is_empty() {
                 tracing::warn!(
@@ -108,21 +111,4 @@ pub fn bind_all_namespaces(shared: &Arc<Shared>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The namespace's data plane. The Hybrid Connections protocol (listeners, senders, HTTP) is
-/// not served yet: every request is answered with a clear 501 rather than a hang.
-async fn data_plane(uri: Uri) -> impl IntoResponse {
-    if uri.path().starts_with("/$hc/") {
-        return (
-            StatusCode::BAD_REQUEST,
-            "This endpoint is only for web-socket requests",
-        )
-            .into_response();
-    }
-    (
-        StatusCode::NOT_IMPLEMENTED,
-        "This emulator does not serve the Hybrid Connections data plane yet.",
-    )
-        .into_response()
 }

@@ -1,4 +1,7 @@
-//! Azure Relay's data plane, client side. `protocol` holds the wire types (SAS tokens,
-//! connection strings); the listener and sender come with the data-plane work.
+//! Azure Relay's data plane, client side: `protocol` holds the wire types (SAS tokens,
+//! connection strings); `client` where an entity is and how to authorise; `listener` the
+//! listener and the senders.
 
+pub mod client;
+pub mod listener;
 pub mod protocol;

@@ -516,9 +516,7 @@ fn resource_group(shared: &Arc<Shared>, req: &Request, sub: &str, rg: &str) -> R
             }
             let removed = remove_tree(&mut world, &id);
             drop(world);
-            for ns in removed {
-                shared.relay.remove(&ns);
-            }
+            removed.stop(shared);
             shared.mark_dirty();
             StatusCode::OK.into_response()
         }
@@ -526,9 +524,26 @@ fn resource_group(shared: &Arc<Shared>, req: &Request, sub: &str, rg: &str) -> R
     }
 }
 
-/// Removes a resource, everything below it and the role assignments made there; returns the
-/// ids of namespaces removed (their endpoints must stop).
-fn remove_tree(world: &mut World, id: &str) -> Vec<String> {
+/// What a removal must also stop: namespace endpoints and hybrid connection listeners.
+#[derive(Default)]
+struct Removed {
+    namespaces: Vec<String>,
+    entities: Vec<String>,
+}
+
+impl Removed {
+    fn stop(self, shared: &Shared) {
+        for ns in self.namespaces {
+            shared.relay.remove(&ns);
+        }
+        for e in self.entities {
+            shared.hub.entity_deleted(&World::key(&e));
+        }
+    }
+}
+
+/// Removes a resource, everything below it and the role assignments made there.
+fn remove_tree(world: &mut World, id: &str) -> Removed {
     let key = World::key(id);
     let prefix = format!("{key}/");
     let doomed: Vec<String> = world
@@ -537,11 +552,14 @@ fn remove_tree(world: &mut World, id: &str) -> Vec<String> {
         .filter(|k| **k == key || k.starts_with(&prefix))
         .cloned()
         .collect();
-    let mut namespaces = Vec::new();
+    let mut removed = Removed::default();
     for k in doomed {
         if let Some(r) = world.resources.remove(&k) {
             if r.type_name == "Microsoft.Relay/Namespaces" {
-                namespaces.push(r.id.clone());
+                removed.namespaces.push(r.id.clone());
+            }
+            if r.type_name == "Microsoft.Relay/Namespaces/HybridConnections" {
+                removed.entities.push(r.id.clone());
             }
             if r.type_name == "Microsoft.ManagedIdentity/userAssignedIdentities" {
                 world
@@ -553,7 +571,7 @@ fn remove_tree(world: &mut World, id: &str) -> Vec<String> {
     world
         .role_assignments
         .retain(|a| !crate::access::is_same_or_below(&a.scope, id));
-    namespaces
+    removed
 }
 
 fn method_not_allowed(req: &Request) -> Response {
@@ -680,9 +698,7 @@ fn resource(shared: &Arc<Shared>, req: &Request, id: &ResourceId) -> Response {
             }
             let removed = remove_tree(&mut world, &canonical);
             drop(world);
-            for ns in removed {
-                shared.relay.remove(&ns);
-            }
+            removed.stop(shared);
             shared.mark_dirty();
             StatusCode::OK.into_response()
         }
@@ -724,7 +740,7 @@ fn resource(shared: &Arc<Shared>, req: &Request, id: &ResourceId) -> Response {
                 }
             }
             let endpoint = if is_namespace {
-                match shared.relay.ensure(&canonical, None) {
+                match shared.relay.ensure(shared, &canonical, None) {
                     Ok(e) => Some(e),
                     Err(e) => {
                         return arm_error(

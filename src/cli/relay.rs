@@ -1,0 +1,316 @@
+//! `relay-explorer listen` and `relay-explorer send`: the Hybrid Connections data plane by hand.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::account::CredentialArgs;
+use crate::auth::AuthMethod;
+use crate::relay::client::{Endpoint, TokenSource, tls_connector};
+use crate::relay::listener::{self, ListenerEvent};
+use crate::relay::protocol::ConnectionString;
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The namespace, HOST[:PORT] (with an Entra credential, --auth).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub namespace: Option<String>,
+    /// The hybrid connection (when the connection string has no EntityPath, or with --namespace).
+    #[arg(long, value_name = "NAME")]
+    pub entity: Option<String>,
+    /// Send without any token (for entities that accept anonymous senders).
+    #[arg(long)]
+    pub anonymous: bool,
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+}
+
+struct Target {
+    endpoint: Endpoint,
+    token: TokenSource,
+    connector: tokio_tungstenite::Connector,
+    http: reqwest::Client,
+}
+
+impl TargetArgs {
+    fn resolve(&self) -> Result<Target> {
+        let (cloud, _) = self.credentials.cloud()?;
+        let connector = tls_connector(Some(&cloud))?;
+        let http = crate::auth::http_client(&cloud)?;
+        if let Some(cs) = &self.credentials.connection_string {
+            let cs = ConnectionString::parse(cs).context("--connection-string is not valid")?;
+            let endpoint = Endpoint::from_connection_string(&cs, self.entity.as_deref())?;
+            let token = if self.anonymous {
+                TokenSource::Anonymous
+            } else {
+                TokenSource::from_connection_string(&cs)?
+            };
+            return Ok(Target {
+                endpoint,
+                token,
+                connector,
+                http,
+            });
+        }
+        let (Some(ns), Some(entity)) = (&self.namespace, &self.entity) else {
+            bail!(
+                "no target: give --connection-string CS (with EntityPath or --entity NAME), or --namespace HOST[:PORT] --entity NAME with --auth"
+            );
+        };
+        let endpoint = Endpoint::new(ns, entity)?;
+        let token = if self.anonymous {
+            TokenSource::Anonymous
+        } else {
+            if self.credentials.auth == AuthMethod::ConnectionString {
+                bail!("--auth connection-string needs --connection-string CS");
+            }
+            let session = self.credentials.session()?;
+            TokenSource::Entra {
+                credential: session.credential,
+                scope: session.cloud.relay_scope.clone(),
+            }
+        };
+        Ok(Target {
+            endpoint,
+            token,
+            connector,
+            http,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Serve HTTP requests (the default also accepts WebSocket senders).
+    #[arg(long)]
+    pub http: bool,
+    /// Send each WebSocket message back; answer each HTTP request with 200 and its body.
+    #[arg(long)]
+    pub echo: bool,
+    /// The status to answer HTTP requests with.
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u16).range(100..=599))]
+    pub respond_status: u16,
+    /// The body to answer HTTP requests with.
+    #[arg(long, value_name = "TEXT")]
+    pub respond_body: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+fn say(line: String) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+pub fn listen(args: ListenArgs) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let target = args.target.resolve()?;
+        let entity = target.endpoint.entity.clone();
+        let (handle, mut events) = listener::spawn(
+            target.endpoint.clone(),
+            target.token.clone(),
+            target.connector.clone(),
+        );
+        // Stop when stdin closes (or on Ctrl-C).
+        let (stdin_tx, mut stdin_closed) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+            let _ = stdin_tx.send(());
+        });
+        let echo = args.echo;
+        let result = loop {
+            let event = tokio::select! {
+                e = events.recv() => e,
+                _ = &mut stdin_closed => break Ok(()),
+                _ = tokio::signal::ctrl_c() => break Ok(()),
+            };
+            match event {
+                None => break Ok(()),
+                Some(ListenerEvent::Online) => say(format!("online: listening on '{entity}'")),
+                Some(ListenerEvent::Reconnecting { after, reason }) => {
+                    say(format!("reconnecting in {} s: {reason}", after.as_secs()))
+                }
+                Some(ListenerEvent::Offline { reason }) => break Err(anyhow!("{reason}")),
+                Some(ListenerEvent::Connection(c)) => {
+                    let id = c.id.clone();
+                    say(format!("connection {id} from {}", c.remote));
+                    tokio::spawn(async move {
+                        match c.accept().await {
+                            Ok(mut socket) => {
+                                say(format!("accepted {id}"));
+                                while let Some(Ok(m)) = socket.next().await {
+                                    match &m {
+                                        Message::Text(t) => say(format!("message {id}: {t}")),
+                                        Message::Binary(b) => {
+                                            say(format!("binary {id}: {} bytes", b.len()))
+                                        }
+                                        Message::Close(_) => break,
+                                        _ => continue,
+                                    }
+                                    if echo && socket.send(m).await.is_err() {
+                                        break;
+                                    }
+                                }
+                                say(format!("closed {id}"));
+                            }
+                            Err(e) => say(format!("error {id}: {e:#}")),
+                        }
+                    });
+                }
+                Some(ListenerEvent::Request(r)) => {
+                    say(format!("request {} {} {}", r.id, r.method, r.target));
+                    let (status, body) = if echo {
+                        (200, r.body.clone())
+                    } else {
+                        (
+                            args.respond_status,
+                            args.respond_body.clone().unwrap_or_default().into_bytes(),
+                        )
+                    };
+                    let content_type = r
+                        .headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                        .map(|(_, v)| v.clone());
+                    let headers: Vec<(String, String)> = match (echo, content_type) {
+                        (true, Some(ct)) => vec![("Content-Type".into(), ct)],
+                        _ => vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+                    };
+                    tokio::spawn(async move {
+                        if let Err(e) = r.respond(status, &headers, &body).await {
+                            say(format!("error: could not respond: {e:#}"));
+                        }
+                    });
+                }
+            }
+        };
+        handle.stop();
+        result
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// A WebSocket text message to send (repeatable); each reply is printed on its own line.
+    #[arg(long, value_name = "TEXT")]
+    pub message: Vec<String>,
+    /// Send one HTTP request instead.
+    #[arg(long)]
+    pub http: bool,
+    #[arg(long, value_name = "M", default_value = "GET")]
+    pub method: String,
+    /// A path below the hybrid connection, with an optional query.
+    #[arg(long, value_name = "P", default_value = "")]
+    pub path: String,
+    /// A request header, K:V (repeatable).
+    #[arg(long = "header", value_name = "K:V")]
+    pub headers: Vec<String>,
+    #[arg(long, value_name = "TEXT", conflicts_with = "body_file")]
+    pub body: Option<String>,
+    #[arg(long, value_name = "F")]
+    pub body_file: Option<std::path::PathBuf>,
+    /// How long to wait for each reply, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+pub fn send(args: SendArgs) -> Result<()> {
+    let headers: Vec<(String, String)> = args
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| anyhow!("--header '{h}' is not K:V"))
+        })
+        .collect::<Result<_>>()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let target = args.target.resolve()?;
+        if args.http {
+            let body = match (&args.body, &args.body_file) {
+                (Some(b), _) => b.clone().into_bytes(),
+                (None, Some(f)) => std::fs::read(f)
+                    .with_context(|| format!("cannot read --body-file {}", f.display()))?,
+                (None, None) => Vec::new(),
+            };
+            let response = listener::http_request(
+                &target.endpoint,
+                &target.token,
+                &target.http,
+                &args.method,
+                &args.path,
+                &headers,
+                body,
+            )
+            .await?;
+            let status = response.status();
+            let from_listener = response.headers().contains_key("via");
+            let bytes = response
+                .bytes()
+                .await
+                .context("reading the response body")?;
+            if !from_listener && !status.is_success() {
+                let text = String::from_utf8_lossy(&bytes);
+                let reason = text.split(" TrackingId:").next().unwrap_or("").trim();
+                bail!(
+                    "the relay refused the request ({}): {reason}",
+                    status.as_u16()
+                );
+            }
+            say(format!(
+                "HTTP/1.1 {} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            ));
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            if !bytes.ends_with(b"\n") && !bytes.is_empty() {
+                out.write_all(b"\n")?;
+            }
+            return Ok(());
+        }
+        if args.message.is_empty() {
+            bail!("nothing to send: give --message TEXT (repeatable), or --http");
+        }
+        let mut socket = listener::connect(
+            &target.endpoint,
+            &target.token,
+            target.connector.clone(),
+            "",
+            &[],
+            &headers,
+        )
+        .await?;
+        for m in &args.message {
+            socket
+                .send(Message::Text(m.clone().into()))
+                .await
+                .context("sending a message")?;
+            match tokio::time::timeout(std::time::Duration::from_secs(args.timeout), socket.next())
+                .await
+            {
+                Ok(Some(Ok(Message::Text(t)))) => say(t.to_string()),
+                Ok(Some(Ok(Message::Binary(b)))) => say(format!("({} binary bytes)", b.len())),
+                Ok(Some(Ok(Message::Close(f)))) => bail!(
+                    "the listener closed the connection: {}",
+                    f.map(|f| f.reason.to_string()).unwrap_or_default()
+                ),
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(e))) => bail!("the connection failed: {e}"),
+                Ok(None) => bail!("the connection ended"),
+                Err(_) => eprintln!("no reply within {} s", args.timeout),
+            }
+        }
+        let _ = socket.close(None).await;
+        Ok(())
+    })
+}

@@ -1,0 +1,268 @@
+//! Hybrid Connections, client side: where an entity is, how requests are authorised (SAS or an
+//! Entra credential, switchable per connection), and TLS that trusts the cloud's CA.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use azure_core::credentials::TokenCredential;
+use tokio_tungstenite::Connector;
+
+use super::protocol::connection_string::Credential;
+use super::protocol::{ConnectionString, sas};
+use crate::cloud::Cloud;
+
+/// A hybrid connection: its namespace's host and port, and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub entity: String,
+}
+
+impl Endpoint {
+    /// `host[:port]` (port 443 when absent) and an entity name.
+    pub fn new(namespace: &str, entity: &str) -> Result<Self> {
+        let namespace = namespace
+            .trim()
+            .trim_start_matches("sb://")
+            .trim_start_matches("https://")
+            .trim_end_matches('/');
+        let (host, port) = match namespace.rsplit_once(':') {
+            Some((h, p)) => (
+                h.to_string(),
+                p.parse::<u16>()
+                    .with_context(|| format!("'{p}' in --namespace '{namespace}' is not a port"))?,
+            ),
+            None => (namespace.to_string(), 443),
+        };
+        if host.is_empty() {
+            bail!("--namespace is empty: give HOST[:PORT], e.g. contoso.servicebus.windows.net");
+        }
+        let entity = entity.trim_matches('/');
+        if entity.is_empty() {
+            bail!(
+                "no hybrid connection: give --entity NAME (or a connection string with EntityPath)"
+            );
+        }
+        Ok(Self {
+            host,
+            port,
+            entity: entity.to_string(),
+        })
+    }
+
+    pub fn from_connection_string(cs: &ConnectionString, entity: Option<&str>) -> Result<Self> {
+        let entity = match (entity, cs.entity_path.as_deref()) {
+            (Some(e), Some(p)) if !e.eq_ignore_ascii_case(p) => {
+                bail!(
+                    "--entity '{e}' differs from the connection string's EntityPath '{p}': drop one of them"
+                )
+            }
+            (Some(e), _) => e,
+            (None, Some(p)) => p,
+            (None, None) => bail!("the connection string has no EntityPath: add --entity NAME"),
+        };
+        Self::new(&cs.namespace_host(), entity)
+    }
+
+    fn authority(&self) -> String {
+        if self.port == 443 {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The WebSocket address for an action (`listen`, `connect`), with extra query pairs.
+    pub fn ws_url(&self, action: &str, suffix: &str, query: &[(String, String)]) -> String {
+        let mut url = format!("wss://{}/$hc/{}{}?", self.authority(), self.entity, suffix);
+        for (k, v) in query {
+            url.push_str(&format!("{}={}&", enc(k), enc(v)));
+        }
+        url.push_str(&format!(
+            "sb-hc-action={action}&sb-hc-id={}",
+            uuid::Uuid::new_v4()
+        ));
+        url
+    }
+
+    /// The HTTPS address of the entity plus `path` (which may carry a query).
+    pub fn https_url(&self, path: &str) -> String {
+        let path = if path.is_empty() || path.starts_with('/') || path.starts_with('?') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        format!("https://{}/{}{}", self.authority(), self.entity, path)
+    }
+
+    /// What a SAS token for this entity signs (as the .NET SDK forms it: http, no port).
+    pub fn sas_resource(&self) -> String {
+        format!("http://{}/{}", self.host, self.entity)
+    }
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// How requests are authorised.
+#[derive(Clone)]
+pub enum TokenSource {
+    /// A SAS rule's key: tokens are minted as needed.
+    Sas { key_name: String, key: String },
+    /// A ready-made SAS token (never renewed).
+    Fixed(String),
+    /// An Entra credential (Azure Relay Listener / Sender roles).
+    Entra {
+        credential: Arc<dyn TokenCredential>,
+        scope: String,
+    },
+    /// No token (an entity that accepts anonymous senders).
+    Anonymous,
+}
+
+impl std::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenSource::Sas { key_name, .. } => write!(f, "Sas({key_name})"),
+            TokenSource::Fixed(_) => write!(f, "Fixed(***)"),
+            TokenSource::Entra { scope, .. } => write!(f, "Entra({scope})"),
+            TokenSource::Anonymous => write!(f, "Anonymous"),
+        }
+    }
+}
+
+/// Lifetime of minted SAS tokens.
+pub const SAS_LIFETIME_SECS: i64 = 3600;
+
+impl TokenSource {
+    pub fn from_connection_string(cs: &ConnectionString) -> Result<Self> {
+        Ok(match &cs.credential {
+            Credential::Key { name, key } => TokenSource::Sas {
+                key_name: name.clone(),
+                key: key.clone(),
+            },
+            Credential::Signature(s) => TokenSource::Fixed(s.clone()),
+            Credential::ManagedIdentity => bail!(
+                "Authentication=Managed Identity in a connection string: use --auth managed-identity with --namespace and --entity instead"
+            ),
+        })
+    }
+
+    /// A token for the endpoint, and when it expires (Unix seconds; `None` when it never does).
+    pub async fn token(&self, endpoint: &Endpoint) -> Result<Option<(String, Option<i64>)>> {
+        Ok(match self {
+            TokenSource::Sas { key_name, key } => {
+                let expiry = chrono::Utc::now().timestamp() + SAS_LIFETIME_SECS;
+                Some((
+                    sas::mint(&endpoint.sas_resource(), key_name, key, expiry),
+                    Some(expiry),
+                ))
+            }
+            TokenSource::Fixed(t) => {
+                let expiry = super::protocol::SasToken::parse(t).ok().map(|s| s.expiry);
+                Some((t.clone(), expiry))
+            }
+            TokenSource::Entra { credential, scope } => {
+                let t = credential
+                    .get_token(&[scope.as_str()], None)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "could not get a Relay token: {}",
+                            crate::arm::error_chain(&e)
+                        )
+                    })?;
+                Some((
+                    t.token.secret().to_string(),
+                    Some(t.expires_on.unix_timestamp()),
+                ))
+            }
+            TokenSource::Anonymous => None,
+        })
+    }
+}
+
+/// TLS for WebSockets: the system's roots plus the cloud's CA.
+pub fn tls_connector(cloud: Option<&Cloud>) -> Result<Connector> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = cloud.and_then(|c| c.ca_cert.as_ref()) {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read the CA certificate {}", path.display()))?;
+        use rustls_pki_types::pem::PemObject;
+        for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
+            roots.add(
+                cert.with_context(|| format!("{} is not a PEM certificate", path.display()))?,
+            )?;
+        }
+    }
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Connector::Rustls(Arc::new(config)))
+}
+
+/// The error of a refused WebSocket upgrade, as one sentence with the service's reason.
+pub fn upgrade_error(e: tokio_tungstenite::tungstenite::Error, what: &str) -> anyhow::Error {
+    match e {
+        tokio_tungstenite::tungstenite::Error::Http(response) => {
+            let status = response.status();
+            let body = response
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let reason = body
+                .split(" TrackingId:")
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let reason = if reason.is_empty() {
+                status.canonical_reason().unwrap_or("refused").to_string()
+            } else {
+                reason
+            };
+            anyhow::anyhow!("{what} was refused ({}): {reason}", status.as_u16())
+        }
+        other => anyhow::anyhow!("{what} failed: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_from_names_and_connection_strings() {
+        let e = Endpoint::new("contoso.servicebus.windows.net", "orders").unwrap();
+        assert_eq!(e.port, 443);
+        assert!(e.ws_url("listen", "", &[]).starts_with(
+            "wss://contoso.servicebus.windows.net/$hc/orders?sb-hc-action=listen&sb-hc-id="
+        ));
+        assert_eq!(
+            e.https_url("/a?b=1"),
+            "https://contoso.servicebus.windows.net/orders/a?b=1"
+        );
+        let local = Endpoint::new("localhost:9443", "echo").unwrap();
+        assert!(
+            local
+                .ws_url("connect", "/x", &[("q".into(), "a b".into())])
+                .starts_with("wss://localhost:9443/$hc/echo/x?q=a+b&sb-hc-action=connect")
+        );
+        assert_eq!(local.sas_resource(), "http://localhost/echo");
+        let cs = ConnectionString::parse(
+            "Endpoint=sb://localhost:9443/;SharedAccessKeyName=k;SharedAccessKey=v;EntityPath=echo",
+        )
+        .unwrap();
+        assert_eq!(Endpoint::from_connection_string(&cs, None).unwrap(), local);
+        assert!(Endpoint::from_connection_string(&cs, Some("other")).is_err());
+        assert!(Endpoint::new("localhost:x", "e").is_err());
+        assert!(Endpoint::new("localhost", "").is_err());
+    }
+}

@@ -1,0 +1,548 @@
+//! A Hybrid Connections listener: the control channel, WebSocket senders (accept or reject each
+//! one), HTTP requests (inline or by rendezvous, answered inline up to 64 KiB or by rendezvous),
+//! token renewal before expiry, and reconnection with the official backoff (0, 1, 2, 5, 10, 30 s;
+//! a 404 ends it). State changes and arrivals are events on a channel.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::client::{Endpoint, TokenSource, upgrade_error};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The official reconnect delays.
+pub const BACKOFF_SECS: [u64; 6] = [0, 1, 2, 5, 10, 30];
+const INLINE_LIMIT: usize = 64 * 1024;
+
+#[derive(Debug)]
+pub enum ListenerEvent {
+    Online,
+    Reconnecting {
+        after: Duration,
+        reason: String,
+    },
+    /// The listener stopped for good.
+    Offline {
+        reason: String,
+    },
+    Connection(IncomingConnection),
+    Request(IncomingRequest),
+}
+
+/// A WebSocket sender waiting to be accepted.
+pub struct IncomingConnection {
+    pub id: String,
+    pub headers: serde_json::Map<String, Value>,
+    pub remote: String,
+    address: String,
+    connector: Connector,
+}
+
+impl std::fmt::Debug for IncomingConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingConnection")
+            .field("id", &self.id)
+            .field("remote", &self.remote)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IncomingConnection {
+    /// Accepts: the returned socket talks to the sender.
+    pub async fn accept(self) -> Result<Socket> {
+        let mut request = self.address.as_str().into_client_request()?;
+        if let Some(p) = self
+            .headers
+            .get("Sec-WebSocket-Protocol")
+            .and_then(Value::as_str)
+            .and_then(|p| p.split(',').next())
+        {
+            request
+                .headers_mut()
+                .insert("Sec-WebSocket-Protocol", p.trim().parse()?);
+        }
+        let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            None,
+            false,
+            Some(self.connector),
+        )
+        .await
+        .map_err(|e| upgrade_error(e, "accepting the connection"))?;
+        Ok(socket)
+    }
+
+    /// Rejects with a status and reason that the sender sees.
+    pub async fn reject(self, status: u16, reason: &str) -> Result<()> {
+        let url = format!(
+            "{}&sb-hc-statusCode={status}&sb-hc-statusDescription={}",
+            self.address,
+            url::form_urlencoded::byte_serialize(reason.as_bytes()).collect::<String>()
+        );
+        match tokio_tungstenite::connect_async_tls_with_config(
+            url.as_str(),
+            None,
+            false,
+            Some(self.connector),
+        )
+        .await
+        {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status().as_u16() == 410 => {
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(upgrade_error(e, "rejecting the connection")),
+        }
+    }
+}
+
+enum Reply {
+    Control(mpsc::UnboundedSender<Vec<Message>>),
+    Rendezvous(Box<Socket>),
+}
+
+/// An HTTP request; answer it with [`IncomingRequest::respond`] within 60 s.
+pub struct IncomingRequest {
+    pub id: String,
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    address: String,
+    connector: Connector,
+    reply: Reply,
+}
+
+impl std::fmt::Debug for IncomingRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingRequest")
+            .field("id", &self.id)
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IncomingRequest {
+    pub async fn respond(
+        self,
+        status: u16,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<()> {
+        let headers: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let response = json!({"response": {
+            "requestId": self.id, "statusCode": status,
+            "statusDescription": axum::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""),
+            "responseHeaders": headers, "body": true,
+        }});
+        let messages = vec![
+            Message::Text(response.to_string().into()),
+            Message::Binary(body.to_vec().into()),
+        ];
+        match self.reply {
+            Reply::Control(tx) if body.len() <= INLINE_LIMIT => tx.send(messages).map_err(|_| {
+                anyhow::anyhow!("the control channel closed before the response was sent")
+            }),
+            Reply::Control(_) => {
+                let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+                    self.address.as_str(),
+                    None,
+                    false,
+                    Some(self.connector),
+                )
+                .await
+                .map_err(|e| upgrade_error(e, "the response rendezvous"))?;
+                // A response too large for the control channel goes over its own rendezvous.
+                for m in messages {
+                    socket.send(m).await?;
+                }
+                let _ = socket.close(None).await;
+                Ok(())
+            }
+            Reply::Rendezvous(mut socket) => {
+                for m in messages {
+                    socket.send(m).await?;
+                }
+                let _ = SinkExt::close(&mut *socket).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Stops the listener when dropped or when [`ListenerHandle::stop`] is called.
+pub struct ListenerHandle {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl ListenerHandle {
+    pub fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// Starts listening; events arrive on the returned channel.
+pub fn spawn(
+    endpoint: Endpoint,
+    token: TokenSource,
+    connector: Connector,
+) -> (ListenerHandle, mpsc::Receiver<ListenerEvent>) {
+    let (events, rx) = mpsc::channel(1024);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        tokio::select! {
+            reason = run(endpoint, token, connector, events.clone()) => {
+                let _ = events.send(ListenerEvent::Offline { reason }).await;
+            }
+            _ = stop_rx => {
+                let _ = events.send(ListenerEvent::Offline { reason: "stopped".into() }).await;
+            }
+        }
+    });
+    (
+        ListenerHandle {
+            stop: Some(stop_tx),
+        },
+        rx,
+    )
+}
+
+async fn connect_control(
+    endpoint: &Endpoint,
+    token: &TokenSource,
+    connector: &Connector,
+) -> Result<(Socket, Option<i64>), (Option<u16>, String)> {
+    let issued = token
+        .token(endpoint)
+        .await
+        .map_err(|e| (None, e.to_string()))?;
+    let mut request = endpoint
+        .ws_url("listen", "", &[])
+        .into_client_request()
+        .map_err(|e| (None, e.to_string()))?;
+    let mut expiry = None;
+    if let Some((t, exp)) = issued {
+        request.headers_mut().insert(
+            "ServiceBusAuthorization",
+            t.parse()
+                .map_err(|_| (None, "the token is not a valid header value".to_string()))?,
+        );
+        expiry = exp;
+    }
+    match tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        None,
+        false,
+        Some(connector.clone()),
+    )
+    .await
+    {
+        Ok((socket, _)) => Ok((socket, expiry)),
+        Err(e) => {
+            let status = match &e {
+                tokio_tungstenite::tungstenite::Error::Http(r) => Some(r.status().as_u16()),
+                _ => None,
+            };
+            Err((
+                status,
+                upgrade_error(e, &format!("listening on '{}'", endpoint.entity)).to_string(),
+            ))
+        }
+    }
+}
+
+/// Runs until the listener stops for good; returns why.
+async fn run(
+    endpoint: Endpoint,
+    token: TokenSource,
+    connector: Connector,
+    events: mpsc::Sender<ListenerEvent>,
+) -> String {
+    let mut attempt = 0usize;
+    let mut ever_online = false;
+    loop {
+        match connect_control(&endpoint, &token, &connector).await {
+            Ok((socket, expiry)) => {
+                ever_online = true;
+                attempt = 0;
+                if events.send(ListenerEvent::Online).await.is_err() {
+                    return "nobody is listening for events".into();
+                }
+                let why = serve(socket, expiry, &endpoint, &token, &connector, &events).await;
+                if why.starts_with("1001") {
+                    return format!("hybrid connection '{}' was deleted", endpoint.entity);
+                }
+                let after = Duration::from_secs(BACKOFF_SECS[attempt.min(BACKOFF_SECS.len() - 1)]);
+                attempt += 1;
+                let _ = events
+                    .send(ListenerEvent::Reconnecting { after, reason: why })
+                    .await;
+                tokio::time::sleep(after).await;
+            }
+            Err((status, why)) => {
+                // A first failure is the caller's to see (as .NET's OpenAsync); a 404 always ends it.
+                if !ever_online || status == Some(404) {
+                    return why;
+                }
+                let after = Duration::from_secs(BACKOFF_SECS[attempt.min(BACKOFF_SECS.len() - 1)]);
+                attempt += 1;
+                let _ = events
+                    .send(ListenerEvent::Reconnecting { after, reason: why })
+                    .await;
+                tokio::time::sleep(after).await;
+            }
+        }
+    }
+}
+
+/// When to renew a token that expires at `expiry`: five minutes before, or halfway for short ones.
+fn renew_at(expiry: i64, now: i64) -> i64 {
+    let left = expiry - now;
+    if left > 600 {
+        expiry - 300
+    } else {
+        now + left / 2
+    }
+}
+
+async fn serve(
+    socket: Socket,
+    mut expiry: Option<i64>,
+    endpoint: &Endpoint,
+    token: &TokenSource,
+    connector: &Connector,
+    events: &mpsc::Sender<ListenerEvent>,
+) -> String {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Message>>();
+    let writer = tokio::spawn(async move {
+        while let Some(batch) = rx.recv().await {
+            for m in batch {
+                if sink.send(m).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut pending_inline: Option<IncomingRequest> = None;
+    let reason = loop {
+        let now = chrono::Utc::now().timestamp();
+        let renew_in = expiry
+            .map(|e| Duration::from_secs(u64::try_from(renew_at(e, now) - now).unwrap_or(0).max(1)))
+            .unwrap_or(Duration::from_secs(3600));
+        let message = tokio::select! {
+            m = stream.next() => m,
+            _ = tokio::time::sleep(renew_in), if expiry.is_some() => {
+                match token.token(endpoint).await {
+                    Ok(Some((t, exp))) => {
+                        expiry = exp;
+                        let _ = tx.send(vec![Message::Text(json!({"renewToken": {"token": t}}).to_string().into())]);
+                    }
+                    Ok(None) => expiry = None,
+                    Err(e) => tracing::warn!("could not renew the listener's token: {e:#}"),
+                }
+                continue;
+            }
+        };
+        match message {
+            None => break "the connection ended".to_string(),
+            Some(Err(e)) => break format!("the connection failed: {e}"),
+            Some(Ok(Message::Close(frame))) => {
+                break frame
+                    .map(|f| format!("{} {}", u16::from(f.code), f.reason))
+                    .unwrap_or_else(|| "closed".into());
+            }
+            Some(Ok(Message::Binary(bytes))) => {
+                if let Some(mut r) = pending_inline.take() {
+                    r.body = bytes.to_vec();
+                    if events.send(ListenerEvent::Request(r)).await.is_err() {
+                        break "nobody is listening for events".into();
+                    }
+                }
+            }
+            Some(Ok(Message::Text(text))) => {
+                let Ok(v) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
+                if let Some(a) = v.get("accept") {
+                    let c = IncomingConnection {
+                        id: a["id"].as_str().unwrap_or_default().into(),
+                        headers: a["connectHeaders"].as_object().cloned().unwrap_or_default(),
+                        remote: format!(
+                            "{}:{}",
+                            a["remoteEndpoint"]["address"].as_str().unwrap_or("?"),
+                            a["remoteEndpoint"]["port"]
+                        ),
+                        address: a["address"].as_str().unwrap_or_default().into(),
+                        connector: connector.clone(),
+                    };
+                    if events.send(ListenerEvent::Connection(c)).await.is_err() {
+                        break "nobody is listening for events".into();
+                    }
+                } else if let Some(r) = v.get("request") {
+                    let address = r["address"].as_str().unwrap_or_default().to_string();
+                    if r.get("method").is_none() {
+                        // Rendezvous-only: fetch the request over its own socket.
+                        let (connector, events) = (connector.clone(), events.clone());
+                        tokio::spawn(async move {
+                            match rendezvous_request(&address, connector).await {
+                                Ok(req) => {
+                                    let _ = events.send(ListenerEvent::Request(req)).await;
+                                }
+                                Err(e) => tracing::warn!("a request rendezvous failed: {e:#}"),
+                            }
+                        });
+                        continue;
+                    }
+                    let req =
+                        request_from(r, address, connector.clone(), Reply::Control(tx.clone()));
+                    if r["body"] == true {
+                        pending_inline = Some(req);
+                    } else if events.send(ListenerEvent::Request(req)).await.is_err() {
+                        break "nobody is listening for events".into();
+                    }
+                }
+            }
+            Some(Ok(_)) => {}
+        }
+    };
+    writer.abort();
+    reason
+}
+
+fn request_from(r: &Value, address: String, connector: Connector, reply: Reply) -> IncomingRequest {
+    IncomingRequest {
+        id: r["id"].as_str().unwrap_or_default().into(),
+        method: r["method"].as_str().unwrap_or("GET").into(),
+        target: r["requestTarget"].as_str().unwrap_or("/").into(),
+        headers: r["requestHeaders"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        body: Vec::new(),
+        address,
+        connector,
+        reply,
+    }
+}
+
+async fn rendezvous_request(address: &str, connector: Connector) -> Result<IncomingRequest> {
+    let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+        address,
+        None,
+        false,
+        Some(connector.clone()),
+    )
+    .await
+    .map_err(|e| upgrade_error(e, "the request rendezvous"))?;
+    let first = socket
+        .next()
+        .await
+        .context("the rendezvous closed before the request")??;
+    let v: Value = serde_json::from_str(first.to_text()?)?;
+    let r = v
+        .get("request")
+        .context("the rendezvous did not start with a request")?
+        .clone();
+    let mut body = Vec::new();
+    if r["body"] == true {
+        let m = socket
+            .next()
+            .await
+            .context("the rendezvous closed before the request body")??;
+        body = m.into_data().to_vec();
+    }
+    let mut req = request_from(
+        &r,
+        address.to_string(),
+        connector,
+        Reply::Control(mpsc::unbounded_channel().0),
+    );
+    req.body = body;
+    req.reply = Reply::Rendezvous(Box::new(socket));
+    Ok(req)
+}
+
+/// Opens a WebSocket to a hybrid connection as a sender.
+pub async fn connect(
+    endpoint: &Endpoint,
+    token: &TokenSource,
+    connector: Connector,
+    suffix: &str,
+    query: &[(String, String)],
+    headers: &[(String, String)],
+) -> Result<Socket> {
+    let mut request = endpoint
+        .ws_url("connect", suffix, query)
+        .into_client_request()?;
+    for (k, v) in headers {
+        request.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes())?,
+            v.parse()?,
+        );
+    }
+    if let Some((t, _)) = token.token(endpoint).await? {
+        request
+            .headers_mut()
+            .insert("ServiceBusAuthorization", t.parse()?);
+    }
+    let (socket, _) =
+        tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+            .await
+            .map_err(|e| upgrade_error(e, &format!("connecting to '{}'", endpoint.entity)))?;
+    Ok(socket)
+}
+
+/// Sends an HTTP request to a hybrid connection.
+pub async fn http_request(
+    endpoint: &Endpoint,
+    token: &TokenSource,
+    http: &reqwest::Client,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> Result<reqwest::Response> {
+    let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .with_context(|| format!("'{method}' is not an HTTP method"))?;
+    let mut request = http.request(method, endpoint.https_url(path)).body(body);
+    for (k, v) in headers {
+        request = request.header(k, v);
+    }
+    if let Some((t, _)) = token.token(endpoint).await? {
+        request = request.header("ServiceBusAuthorization", t);
+    }
+    request
+        .send()
+        .await
+        .with_context(|| format!("sending to '{}'", endpoint.entity))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renewal_comes_before_expiry() {
+        assert_eq!(renew_at(10_000, 6_400), 9_700);
+        assert_eq!(renew_at(1_060, 1_000), 1_030);
+    }
+}

@@ -1,0 +1,449 @@
+//! The Hybrid Connections data plane end to end: our listener and sender through the emulator,
+//! with SAS and Entra tokens, and the refusals the service gives.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use futures::{SinkExt, StreamExt};
+use relay_explorer::access::{PrincipalType, RoleAssignment};
+use relay_explorer::auth::{self, AuthMethod, ManagedIdentityChoice, SignIn, Vault};
+use relay_explorer::cloud::Cloud;
+use relay_explorer::relay::client::{Endpoint, TokenSource, tls_connector};
+use relay_explorer::relay::listener::{self, ListenerEvent};
+use relay_explorer::relay::protocol::{ConnectionString, sas};
+use tokio_tungstenite::tungstenite::Message;
+
+struct Rig {
+    emu: TestEmulator,
+    cloud: Cloud,
+    namespace: String,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let emu = TestEmulator::start();
+        let (cloud, _) = Cloud::from_ready_file(&emu.ready_file).unwrap();
+        let namespace = format!(
+            "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay",
+            emu.ready.subscription_id
+        );
+        Self {
+            emu,
+            cloud,
+            namespace,
+        }
+    }
+
+    fn keys(&self, rule: &str) -> ConnectionString {
+        let shared = self.emu.shared();
+        let world = shared.world.lock();
+        let r = world
+            .resources
+            .values()
+            .find(|r| {
+                r.id.to_ascii_lowercase()
+                    .ends_with(&rule.to_ascii_lowercase())
+            })
+            .expect("the rule");
+        let endpoint = world.resource(&self.namespace).unwrap().properties["serviceBusEndpoint"]
+            .as_str()
+            .unwrap()
+            .replace("https://", "sb://");
+        let entity =
+            r.id.split('/')
+                .nth(10)
+                .map(|e| format!(";EntityPath={e}"))
+                .unwrap_or_default();
+        ConnectionString::parse(&format!(
+            "Endpoint={endpoint};SharedAccessKeyName={};SharedAccessKey={}{entity}",
+            r.name,
+            r.keys.as_ref().unwrap().primary
+        ))
+        .unwrap()
+    }
+
+    fn endpoint(&self, entity: &str) -> Endpoint {
+        let cs =
+            self.keys("namespaces/northwind-relay/authorizationrules/rootmanagesharedaccesskey");
+        Endpoint::new(&cs.namespace_host(), entity).unwrap()
+    }
+
+    fn sas(&self, rule: &str) -> TokenSource {
+        TokenSource::from_connection_string(&self.keys(rule)).unwrap()
+    }
+
+    fn entra(&self, app: &str) -> TokenSource {
+        let p = self.emu.principal(app);
+        let http = auth::http_client(&self.cloud).unwrap();
+        let sign_in = SignIn {
+            cloud: self.cloud.clone(),
+            method: AuthMethod::ClientSecret,
+            tenant_id: Some(self.emu.ready.tenant_id.clone()),
+            client_id: p.client_id.clone(),
+            client_secret: p.client_secret.clone(),
+            managed_identity: ManagedIdentityChoice::SystemAssigned,
+        };
+        let credential =
+            auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("test")), None).unwrap();
+        TokenSource::Entra {
+            credential,
+            scope: "https://relay.azure.net/.default".into(),
+        }
+    }
+
+    fn assign(&self, principal: &str, scope: &str, role: &str) {
+        let shared = self.emu.shared();
+        shared.world.lock().role_assignments.push(RoleAssignment {
+            name: uuid::Uuid::new_v4().to_string(),
+            scope: scope.to_string(),
+            role_definition_id: role.to_string(),
+            principal_id: principal.to_string(),
+            principal_type: PrincipalType::ServicePrincipal,
+            description: None,
+            condition: None,
+            condition_version: None,
+            created_on: None,
+            updated_on: None,
+            created_by: None,
+        });
+    }
+
+    /// An echoing listener; returns once it is online.
+    async fn echo_listener(&self, entity: &str, token: TokenSource) -> listener::ListenerHandle {
+        let (handle, mut events) = listener::spawn(
+            self.endpoint(entity),
+            token,
+            tls_connector(Some(&self.cloud)).unwrap(),
+        );
+        match events.recv().await {
+            Some(ListenerEvent::Online) => {}
+            other => panic!("the listener did not come online: {other:?}"),
+        }
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                match e {
+                    ListenerEvent::Connection(c) => {
+                        tokio::spawn(async move {
+                            let mut s = c.accept().await.unwrap();
+                            while let Some(Ok(m)) = s.next().await {
+                                if matches!(m, Message::Close(_)) {
+                                    break;
+                                }
+                                if s.send(m).await.is_err() {
+                                    break;
+                                }
+                            }
+                        });
+                    }
+                    ListenerEvent::Request(r) => {
+                        tokio::spawn(async move {
+                            let body = r.body.clone();
+                            let headers = vec![
+                                ("X-Method".to_string(), r.method.clone()),
+                                ("X-Target".to_string(), r.target.clone()),
+                            ];
+                            r.respond(200, &headers, &body).await.unwrap();
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        });
+        handle
+    }
+}
+
+#[test]
+fn websocket_text_and_binary_round_trip_with_sas() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let _l = rig
+            .echo_listener(
+                "orders",
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            )
+            .await;
+        let mut s = listener::connect(
+            &rig.endpoint("orders"),
+            &rig.sas("hybridconnections/orders/authorizationrules/sender"),
+            tls_connector(Some(&rig.cloud)).unwrap(),
+            "",
+            &[],
+            &[],
+        )
+        .await
+        .unwrap();
+        s.send(Message::Text("hello".into())).await.unwrap();
+        assert_eq!(
+            s.next().await.unwrap().unwrap(),
+            Message::Text("hello".into())
+        );
+        let binary: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        s.send(Message::Binary(binary.clone().into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.next().await.unwrap().unwrap().into_data().to_vec(),
+            binary
+        );
+    });
+}
+
+#[test]
+fn http_bodies_of_every_size_go_both_ways() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let _l = rig
+            .echo_listener(
+                "orders",
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            )
+            .await;
+        let http = auth::http_client(&rig.cloud).unwrap();
+        let sender = rig.sas("hybridconnections/orders/authorizationrules/sender");
+        for size in [0usize, 1, 64 * 1024, 1024 * 1024] {
+            let body: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+            let r = listener::http_request(
+                &rig.endpoint("orders"),
+                &sender,
+                &http,
+                "POST",
+                "/api/items?x=1&sb-hc-token=zzz",
+                &[],
+                body.clone(),
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), 200, "size {size}");
+            assert_eq!(r.headers()["x-method"], "POST");
+            assert_eq!(r.headers()["x-target"], "/orders/api/items?x=1");
+            assert!(r.headers().contains_key("via"));
+            assert_eq!(r.bytes().await.unwrap().to_vec(), body, "size {size}");
+        }
+    });
+}
+
+#[test]
+fn entra_identities_listen_and_send_by_their_roles() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        // orders-backend is Azure Relay Sender on orders; it cannot listen there.
+        let refused = listener::spawn(
+            rig.endpoint("orders"),
+            rig.entra("orders-backend"),
+            tls_connector(Some(&rig.cloud)).unwrap(),
+        )
+        .1
+        .recv()
+        .await;
+        match refused {
+            Some(ListenerEvent::Offline { reason }) => assert!(
+                reason.contains("403") && reason.contains("messages/listen/action"),
+                "{reason}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let _l = rig
+            .echo_listener(
+                "orders",
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            )
+            .await;
+        let connector = tls_connector(Some(&rig.cloud)).unwrap();
+        let mut s = listener::connect(
+            &rig.endpoint("orders"),
+            &rig.entra("orders-backend"),
+            connector.clone(),
+            "",
+            &[],
+            &[],
+        )
+        .await
+        .unwrap();
+        s.send(Message::Text("from entra".into())).await.unwrap();
+        assert_eq!(
+            s.next().await.unwrap().unwrap(),
+            Message::Text("from entra".into())
+        );
+        // An app with no role at all is refused, naming the data action…
+        let err = listener::connect(
+            &rig.endpoint("orders"),
+            &rig.entra("reporting-no-role"),
+            connector.clone(),
+            "",
+            &[],
+            &[],
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("403") && err.contains("messages/send/action"),
+            "{err}"
+        );
+        // …and allowed once the role is assigned.
+        let orders = format!("{}/HybridConnections/orders", rig.namespace);
+        rig.assign(
+            &rig.emu.principal("reporting-no-role").object_id,
+            &orders,
+            "26baccc8-eea7-41f1-98f4-1762cc7f685d",
+        );
+        listener::connect(
+            &rig.endpoint("orders"),
+            &rig.entra("reporting-no-role"),
+            connector.clone(),
+            "",
+            &[],
+            &[],
+        )
+        .await
+        .unwrap();
+        // A deny assignment wins: Sender on the whole namespace, still no sending to inventory.
+        let _inv = rig
+            .echo_listener(
+                "inventory",
+                rig.sas("hybridconnections/inventory/authorizationrules/manage"),
+            )
+            .await;
+        rig.assign(
+            &rig.emu.principal("orders-backend").object_id,
+            &rig.namespace,
+            "26baccc8-eea7-41f1-98f4-1762cc7f685d",
+        );
+        let err = listener::connect(
+            &rig.endpoint("inventory"),
+            &rig.entra("orders-backend"),
+            connector,
+            "",
+            &[],
+            &[],
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("deny assignment"), "{err}");
+    });
+}
+
+#[test]
+fn refusals_say_why() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let connector = tls_connector(Some(&rig.cloud)).unwrap();
+        let connect = |token: TokenSource, entity: &'static str| {
+            let (endpoint, connector) = (rig.endpoint(entity), connector.clone());
+            async move {
+                listener::connect(&endpoint, &token, connector, "", &[], &[])
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        };
+        let sender = rig.sas("hybridconnections/orders/authorizationrules/sender");
+        let err = connect(sender.clone(), "orders").await.unwrap_err();
+        assert!(
+            err.contains("no listener is connected to hybrid connection 'orders'"),
+            "{err}"
+        );
+        let _l = rig
+            .echo_listener(
+                "orders",
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            )
+            .await;
+        let _p = rig
+            .echo_listener(
+                "public-feed",
+                rig.sas("namespaces/northwind-relay/authorizationrules/rootmanagesharedaccesskey"),
+            )
+            .await;
+        let wrong_key = TokenSource::Sas {
+            key_name: "sender".into(),
+            key: "bm90IHRoZSBrZXk=".into(),
+        };
+        assert!(
+            connect(wrong_key, "orders")
+                .await
+                .unwrap_err()
+                .contains("invalid signature")
+        );
+        let cs = rig.keys("hybridconnections/orders/authorizationrules/sender");
+        let relay_explorer::relay::protocol::connection_string::Credential::Key { key, .. } =
+            &cs.credential
+        else {
+            unreachable!()
+        };
+        let expired = TokenSource::Fixed(sas::mint(
+            &rig.endpoint("orders").sas_resource(),
+            "sender",
+            key,
+            chrono::Utc::now().timestamp() - 3600,
+        ));
+        assert!(
+            connect(expired, "orders")
+                .await
+                .unwrap_err()
+                .contains("ExpiredToken")
+        );
+        let listen_only = rig.sas("hybridconnections/orders/authorizationrules/listen-only");
+        assert!(
+            connect(listen_only, "orders")
+                .await
+                .unwrap_err()
+                .contains("the SAS rule 'listen-only' has no Send right")
+        );
+        assert!(
+            connect(TokenSource::Anonymous, "orders")
+                .await
+                .unwrap_err()
+                .contains("401")
+        );
+        connect(TokenSource::Anonymous, "public-feed")
+            .await
+            .unwrap();
+        assert!(
+            connect(sender.clone(), "no-such-entity")
+                .await
+                .unwrap_err()
+                .contains("404")
+        );
+    });
+}
+
+#[test]
+fn listener_count_is_live_in_resource_manager() {
+    let rig = Rig::new();
+    let count = |rig: &Rig| {
+        rig.emu
+            .shared()
+            .listener_count(&format!("{}/HybridConnections/orders", rig.namespace))
+    };
+    assert_eq!(count(&rig), 0);
+    rig.emu.block_on(async {
+        let l1 = rig
+            .echo_listener(
+                "orders",
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            )
+            .await;
+        let _l2 = rig
+            .echo_listener(
+                "orders",
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            )
+            .await;
+        assert_eq!(count(&rig), 2);
+        l1.stop();
+        let start = std::time::Instant::now();
+        while count(&rig) != 1 {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "the stopped listener is still counted"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+}
