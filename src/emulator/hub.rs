@@ -956,11 +956,8 @@ async fn http_request(
         endpoint_base(&st),
         entity.name
     );
-    let has_body = !bytes.is_empty()
-        || !matches!(
-            parts.method,
-            Method::GET | Method::HEAD | Method::DELETE | Method::OPTIONS
-        );
+    // As the service does: a body flag only when there are body bytes.
+    let has_body = !bytes.is_empty();
     let request = json!({"request": {
         "address": address, "id": id, "requestTarget": target, "method": parts.method.as_str(),
         "remoteEndpoint": remote_json(remote), "requestHeaders": headers_json(&parts.headers, &drop), "body": has_body,

@@ -1,0 +1,139 @@
+"""The data plane against Microsoft's own Node packages, hyco-ws and hyco-https, and plain HTTPS."""
+
+import os
+import pathlib
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+from azure.mgmt.relay.models import AuthorizationRule, AuthorizationRuleProperties, HybridConnection, HybridConnectionProperties
+
+from conftest import BINARY, ROOT
+from helpers import admin, relay_client
+
+NODE_DIR = ROOT / "tests" / "node"
+NODE = shutil.which("node")
+
+if not (NODE and (NODE_DIR / "node_modules" / "hyco-ws").exists()):
+    if os.environ.get("CI"):
+        raise RuntimeError("node and tests/node/node_modules are required in CI (run `npm ci --prefix tests/node`)")
+    pytest.skip("node or the hyco packages are missing (npm ci --prefix tests/node)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def entity(emulator, info):
+    """A fresh hybrid connection with a Listen rule and a Send rule."""
+    relay = relay_client(info, admin(info))
+    rg, ns, name = "rg-relay-test", "northwind-relay-test", "hyco"
+    relay.hybrid_connections.create_or_update(rg, ns, name, HybridConnection(properties=HybridConnectionProperties(requires_client_authorization=True)))
+    for rule, rights in (("listen", ["Listen"]), ("send", ["Send"])):
+        relay.hybrid_connections.create_or_update_authorization_rule(rg, ns, name, rule, AuthorizationRule(properties=AuthorizationRuleProperties(rights=rights)))
+    keys = {rule: relay.hybrid_connections.list_keys(rg, ns, name, rule) for rule in ("listen", "send")}
+    endpoint = relay.namespaces.get(rg, ns).service_bus_endpoint  # https://localhost:PORT/
+    host = endpoint.split("//")[1].rstrip("/")
+    return {"name": name, "host": host, "keys": keys}
+
+
+def node(script, *args):
+    env = dict(os.environ, NODE_EXTRA_CA_CERTS=os.environ["REQUESTS_CA_BUNDLE"])
+    return subprocess.Popen([NODE, str(NODE_DIR / script), *args], cwd=NODE_DIR, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_line(process, text, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        line = process.stdout.readline()
+        if text in line:
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"exited: {process.stderr.read()}")
+    raise RuntimeError(f"no '{text}' within {timeout} s")
+
+
+def cli(info, *args, stdin=None):
+    return subprocess.run([str(BINARY), *args, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], capture_output=True, text=True, timeout=60, input=stdin)
+
+
+def listen_url(entity):
+    return f"wss://{entity['host']}/$hc/{entity['name']}?sb-hc-action=listen"
+
+
+def test_hyco_ws_listener_with_our_sender(info, entity):
+    k = entity["keys"]["listen"]
+    listener = node("hyco_ws_listener.js", listen_url(entity), f"http://localhost/{entity['name']}", k.key_name, k.primary_key)
+    try:
+        wait_for_line(listener, "listening")
+        out = cli(info, "send", "--connection-string", entity["keys"]["send"].primary_connection_string, "--message", "hello", "--message", "ünïcødé ✓")
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines() == ["hello", "ünïcødé ✓"]
+    finally:
+        listener.stdin.close()
+        listener.wait(10)
+
+
+def test_our_listener_with_the_hyco_ws_sender(info, entity):
+    ours = subprocess.Popen([str(BINARY), "listen", "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(ours, "online")
+        k = entity["keys"]["send"]
+        url = f"wss://{entity['host']}/$hc/{entity['name']}?sb-hc-action=connect"
+        sender = node("hyco_ws_sender.js", url, url, k.key_name, k.primary_key, "one", "two")
+        out, err = sender.communicate(timeout=30)
+        assert sender.returncode == 0, err
+        assert out.splitlines() == ["one", "two"]
+    finally:
+        ours.stdin.close()
+        ours.wait(10)
+    log = ours.stdout.read()
+    assert "message" in log and ": one" in log
+
+
+@pytest.mark.parametrize("size", [0, 1, 64 * 1024, 1024 * 1024])
+def test_hyco_https_listener_with_our_sender_and_plain_https(info, entity, size, tmp_path):
+    k = entity["keys"]["listen"]
+    listener = node("hyco_https_listener.js", listen_url(entity), f"http://localhost/{entity['name']}", k.key_name, k.primary_key)
+    try:
+        wait_for_line(listener, "listening")
+        body = bytes(i % 251 for i in range(size))
+        # a plain HTTPS client with a SAS token from our CLI
+        token = cli(info, "sas", "--connection-string", entity["keys"]["send"].primary_connection_string).stdout.strip()
+        r = requests.post(f"https://{entity['host']}/{entity['name']}/items?x=1", data=body, headers={"ServiceBusAuthorization": token}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert r.content == body
+        assert r.headers["x-method"] == "POST" and r.headers["x-url"] == f"/{entity['name']}/items?x=1"
+        # our sender
+        f = tmp_path / "body.txt"
+        f.write_text("x" * size)
+        out = cli(info, "send", "--http", "--method", "PUT", "--path", "/put", "--body-file", str(f), "--connection-string", entity["keys"]["send"].primary_connection_string)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith("HTTP/1.1 200 OK")
+        assert out.stdout.count("x") == size
+    finally:
+        listener.stdin.close()
+        listener.wait(10)
+
+
+@pytest.mark.parametrize("size", [0, 1, 64 * 1024, 1024 * 1024])
+def test_our_http_listener_with_plain_https(info, entity, size):
+    ours = subprocess.Popen([str(BINARY), "listen", "--http", "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(ours, "online")
+        token = cli(info, "sas", "--connection-string", entity["keys"]["send"].primary_connection_string).stdout.strip()
+        body = bytes(i % 249 for i in range(size))
+        r = requests.post(f"https://{entity['host']}/{entity['name']}/echo", data=body, headers={"ServiceBusAuthorization": token, "Content-Type": "application/octet-stream"}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert r.content == body
+        assert "via" in r.headers
+    finally:
+        ours.stdin.close()
+        ours.wait(10)
+
+
+def test_no_listener_and_wrong_rights_are_one_sentence(info, entity):
+    out = cli(info, "send", "--connection-string", entity["keys"]["send"].primary_connection_string, "--message", "anyone?")
+    assert out.returncode != 0
+    assert "no listener is connected to hybrid connection 'hyco'" in out.stderr
+    out = cli(info, "send", "--connection-string", entity["keys"]["listen"].primary_connection_string, "--message", "x")
+    assert out.returncode != 0 and "has no Send right" in out.stderr
