@@ -24,7 +24,11 @@ struct Rig {
 
 impl Rig {
     fn new() -> Self {
-        let emu = TestEmulator::start();
+        Self::with(|_| {})
+    }
+
+    fn with(configure: impl FnOnce(&mut relay_explorer::emulator::Options)) -> Self {
+        let emu = TestEmulator::start_with(configure);
         let (cloud, _) = Cloud::from_ready_file(&emu.ready_file).unwrap();
         let namespace = format!(
             "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay",
@@ -445,5 +449,132 @@ fn listener_count_is_live_in_resource_manager() {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    });
+}
+
+#[test]
+fn a_listener_renews_short_lived_tokens_and_never_drops() {
+    // Entra tokens live 20 s; the emulator closes a channel 2 s after its token expires.
+    let rig = Rig::with(|o| {
+        o.token_lifetime = 20;
+        o.token_grace_secs = 2;
+    });
+    let orders = format!("{}/HybridConnections/orders", rig.namespace);
+    rig.assign(
+        &rig.emu.principal("orders-backend").object_id,
+        &orders,
+        "26e0b698-aa6d-4085-9386-aadae190014d",
+    );
+    rig.emu.block_on(async {
+        let (_handle, mut events) = listener::spawn(
+            rig.endpoint("orders"),
+            rig.entra("orders-backend"),
+            tls_connector(Some(&rig.cloud)).unwrap(),
+        );
+        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+        let drops = Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
+        let seen = drops.clone();
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                match e {
+                    ListenerEvent::Request(r) => r.respond(204, &[], b"").await.unwrap(),
+                    other => seen.lock().push(format!("{other:?}")),
+                }
+            }
+        });
+        let http = auth::http_client(&rig.cloud).unwrap();
+        let sender = rig.sas("hybridconnections/orders/authorizationrules/sender");
+        let endpoint = rig.endpoint("orders");
+        let end = tokio::time::Instant::now() + Duration::from_secs(45);
+        while tokio::time::Instant::now() < end {
+            let response =
+                listener::http_request(&endpoint, &sender, &http, "GET", "/ping", &[], Vec::new())
+                    .await
+                    .unwrap();
+            assert_eq!(response.status(), 204);
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+        assert!(
+            drops.lock().is_empty(),
+            "the listener dropped: {:?}",
+            drops.lock()
+        );
+    });
+}
+
+#[test]
+fn a_listener_whose_token_is_not_renewed_is_closed_with_1008() {
+    let rig = Rig::with(|o| o.token_grace_secs = 1);
+    let cs = rig.keys("hybridconnections/orders/authorizationrules/listen-only");
+    let relay_explorer::relay::protocol::connection_string::Credential::Key { name, key } =
+        &cs.credential
+    else {
+        unreachable!()
+    };
+    let fixed = TokenSource::Fixed(sas::mint(
+        &rig.endpoint("orders").sas_resource(),
+        name,
+        key,
+        chrono::Utc::now().timestamp() + 2,
+    ));
+    rig.emu.block_on(async {
+        let (_handle, mut events) = listener::spawn(
+            rig.endpoint("orders"),
+            fixed,
+            tls_connector(Some(&rig.cloud)).unwrap(),
+        );
+        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+        match tokio::time::timeout(Duration::from_secs(15), events.recv()).await {
+            Ok(Some(ListenerEvent::Reconnecting { reason, .. })) => {
+                assert!(reason.starts_with("1008"), "{reason}")
+            }
+            other => panic!("expected a 1008 close: {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn a_thousand_concurrent_senders_lose_and_garble_nothing() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let _l = rig
+            .echo_listener(
+                "orders",
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            )
+            .await;
+        let connector = tls_connector(Some(&rig.cloud)).unwrap();
+        let sender = rig.sas("hybridconnections/orders/authorizationrules/sender");
+        let tasks: Vec<_> = (0..1000)
+            .map(|i| {
+                let (endpoint, sender, connector) =
+                    (rig.endpoint("orders"), sender.clone(), connector.clone());
+                tokio::spawn(async move {
+                    let mut s =
+                        listener::connect(&endpoint, &sender, connector, "", &[], &[]).await?;
+                    let text = format!("message {i} {}", "x".repeat(i % 97));
+                    s.send(Message::Text(text.clone().into())).await?;
+                    let back = s
+                        .next()
+                        .await
+                        .ok_or_else(|| anyhow::anyhow!("no reply"))??;
+                    anyhow::ensure!(back == Message::Text(text.into()), "garbled reply for {i}");
+                    let _ = s.close(None).await;
+                    Ok::<_, anyhow::Error>(())
+                })
+            })
+            .collect();
+        let mut failures = Vec::new();
+        for t in tasks {
+            if let Err(e) = t.await.unwrap() {
+                failures.push(e.to_string());
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of 1000 failed, e.g. {:?}",
+            failures.len(),
+            failures.first()
+        );
     });
 }

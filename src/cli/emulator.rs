@@ -39,6 +39,9 @@ pub struct EmulatorArgs {
     /// How long a device code stays valid, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 900, value_parser = clap::value_parser!(i64).range(5..=3600))]
     pub device_code_lifetime: i64,
+    /// How long a listener outlives its token when it does not renew it, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(i64).range(0..=3600))]
+    pub token_grace: i64,
 }
 
 pub fn run(args: EmulatorArgs) -> Result<()> {
@@ -68,6 +71,7 @@ pub fn run(args: EmulatorArgs) -> Result<()> {
     options.token_lifetime = args.token_lifetime;
     options.device_code_interval = args.device_code_interval;
     options.device_code_lifetime = args.device_code_lifetime;
+    options.token_grace_secs = args.token_grace;
 
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

@@ -189,11 +189,11 @@ fn authorize(
     host: &str,
     token: Option<&str>,
     right: Right,
-) -> Result<(), (StatusCode, String)> {
+) -> Result<Option<i64>, (StatusCode, String)> {
     let world = st.shared.world.lock();
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
         if right == Right::Send && entity.properties["requiresClientAuthorization"] == false {
-            return Ok(());
+            return Ok(None);
         }
         return Err((
             StatusCode::UNAUTHORIZED,
@@ -272,7 +272,7 @@ fn authorize(
             Right::Send => "send",
         };
         if rights.iter().any(|r| r == wanted || r == "manage") {
-            return Ok(());
+            return Ok(Some(sas.expiry));
         }
         let name = if right == Right::Listen {
             "Listen"
@@ -309,7 +309,7 @@ fn authorize(
         ActionKind::DataAction,
     );
     if verdict.allowed {
-        Ok(())
+        Ok(Some(caller.expires_at))
     } else if verdict.denied_by_assignment() {
         Err((
             StatusCode::FORBIDDEN,
@@ -410,15 +410,16 @@ fn listen(
             &format!("Endpoint does not exist: no hybrid connection '{path}'."),
         );
     };
-    if let Err((status, message)) = authorize(
+    let expires_at = match authorize(
         &st,
         &entity,
         &host_of(headers),
         token_of(headers, query, false).as_deref(),
         Right::Listen,
     ) {
-        return relay_error(status, &message);
-    }
+        Ok(e) => e,
+        Err((status, message)) => return relay_error(status, &message),
+    };
     let key = World::key(&entity.id);
     if st.shared.hub.listener_count(&key) >= MAX_LISTENERS {
         return relay_error(
@@ -432,7 +433,8 @@ fn listen(
     let listener_id = param(query, "sb-hc-id")
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    upgrade.on_upgrade(move |socket| control_channel(st, entity, key, listener_id, socket))
+    upgrade
+        .on_upgrade(move |socket| control_channel(st, entity, key, listener_id, socket, expires_at))
 }
 
 async fn control_channel(
@@ -441,6 +443,7 @@ async fn control_channel(
     key: String,
     id: String,
     socket: WebSocket,
+    mut expires_at: Option<i64>,
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
     st.shared
@@ -449,7 +452,10 @@ async fn control_channel(
         .lock()
         .entry(key.clone())
         .or_default()
-        .push(ListenerHandle { id: id.clone(), tx });
+        .push(ListenerHandle {
+            id: id.clone(),
+            tx: tx.clone(),
+        });
     st.shared
         .set_listener_count(&key, st.shared.hub.listener_count(&key));
     let (mut sink, mut stream) = socket.split();
@@ -461,9 +467,32 @@ async fn control_channel(
             }
         }
     });
+    let close = |reason: &str| {
+        let _ = tx.send(Message::Close(Some(CloseFrame {
+            code: 1008,
+            reason: reason.to_string().into(),
+        })));
+    };
+    let grace = st.shared.options.token_grace_secs;
     // A response JSON may be followed by its body as the next binary message.
     let mut awaiting_body: Option<(String, HttpReply)> = None;
-    while let Some(Ok(message)) = stream.next().await {
+    loop {
+        // The channel lives as long as its token (plus grace) unless renewed.
+        let wait = expires_at
+            .map(|e| {
+                Duration::from_secs(
+                    u64::try_from(e + grace - chrono::Utc::now().timestamp()).unwrap_or(0),
+                )
+            })
+            .unwrap_or(Duration::from_secs(24 * 3600));
+        let message = tokio::select! {
+            m = stream.next() => m,
+            _ = tokio::time::sleep(wait) => {
+                close("The token has expired: renew it with renewToken before it does");
+                break;
+            }
+        };
+        let Some(Ok(message)) = message else { break };
         match message {
             Message::Text(text) => {
                 let Ok(v) = serde_json::from_str::<Value>(&text) else {
@@ -477,24 +506,15 @@ async fn control_channel(
                     } else if let Some(tx) = st.shared.hub.replies.lock().remove(&request_id) {
                         let _ = tx.send(reply);
                     }
-                } else if let Some(t) = v.get("renewToken")
-                    && !authorize_any_host(&st, &entity, t["token"].as_str())
-                {
-                    // An invalid renewed token ends the channel: 1008, policy violation.
-                    if let Some(l) = st
-                        .shared
-                        .hub
-                        .listeners
-                        .lock()
-                        .get(&key)
-                        .and_then(|l| l.iter().find(|x| x.id == id))
-                    {
-                        let _ = l.tx.send(Message::Close(Some(CloseFrame {
-                            code: 1008,
-                            reason: "The renewed token is not valid".into(),
-                        })));
+                } else if let Some(t) = v.get("renewToken") {
+                    match authorize_any_host(&st, &entity, t["token"].as_str()) {
+                        Some(expiry) => expires_at = expiry,
+                        None => {
+                            // An invalid renewed token ends the channel: 1008, policy violation.
+                            close("The renewed token is not valid");
+                            break;
+                        }
                     }
-                    break;
                 }
             }
             Message::Binary(bytes) => {
@@ -510,20 +530,22 @@ async fn control_channel(
             _ => {}
         }
     }
-    writer.abort();
-    {
-        let mut listeners = st.shared.hub.listeners.lock();
-        if let Some(list) = listeners.get_mut(&key) {
-            list.retain(|l| l.id != id);
-        }
+    if let Some(list) = st.shared.hub.listeners.lock().get_mut(&key) {
+        list.retain(|l| l.id != id);
     }
     st.shared
         .set_listener_count(&key, st.shared.hub.listener_count(&key));
+    drop(tx);
+    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
 }
 
 /// A renewed token is checked against any host name (the control channel has no Host header
-/// for it); returns true when it is acceptable.
-fn authorize_any_host(st: &NamespaceState, entity: &Resource, token: Option<&str>) -> bool {
+/// for it); returns its expiry when it is acceptable.
+fn authorize_any_host(
+    st: &NamespaceState,
+    entity: &Resource,
+    token: Option<&str>,
+) -> Option<Option<i64>> {
     let host = token
         .and_then(|t| SasToken::parse(t).ok())
         .and_then(|s| {
@@ -532,7 +554,7 @@ fn authorize_any_host(st: &NamespaceState, entity: &Resource, token: Option<&str
                 .and_then(|u| u.host_str().map(str::to_string))
         })
         .unwrap_or_else(|| "localhost".into());
-    authorize(st, entity, &host, token, Right::Listen).is_ok()
+    authorize(st, entity, &host, token, Right::Listen).ok()
 }
 
 fn reply_from(r: &Value) -> HttpReply {

@@ -61,6 +61,8 @@ pub struct Options {
     pub device_code_interval: u64,
     /// How long a device code lives, in seconds.
     pub device_code_lifetime: i64,
+    /// How long a listener's control channel outlives its token if it is not renewed, in seconds.
+    pub token_grace_secs: i64,
 }
 
 impl Options {
@@ -74,6 +76,7 @@ impl Options {
             token_lifetime: 3599,
             device_code_interval: 5,
             device_code_lifetime: 900,
+            token_grace_secs: 300,
         }
     }
 }
