@@ -1,0 +1,306 @@
+//! Echo throughput and latency through the emulator's relay, 1 KiB messages:
+//! (a) our sender + our listener, (b) the official hyco-ws pair, (c) a direct loopback WebSocket
+//! echo with no relay (the physical limit); and HTTP requests/s through the relay to our listener
+//! and to a hyco-https listener. Prints a table; asserts nothing about time.
+//!
+//! Run: `cargo bench --bench relay_echo` (the Node peers need `tests/node/node_modules`, made by
+//! `scripts/test`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use relay_explorer::cloud::Cloud;
+use relay_explorer::emulator::{self, Options};
+use relay_explorer::relay::client::{Endpoint, TokenSource, tls_connector};
+use relay_explorer::relay::listener::{self, ListenerEvent};
+use tokio_tungstenite::tungstenite::Message;
+
+const CONNECTIONS: usize = 8;
+const MESSAGES_EACH: usize = 500;
+const HTTP_REQUESTS: usize = 2000;
+
+struct Figures {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn summarize(mut latencies: Vec<f64>, elapsed: Duration) -> Figures {
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let pick = |q: f64| latencies[((q * latencies.len() as f64) as usize).min(latencies.len() - 1)];
+    Figures {
+        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: pick(0.5),
+        p99_ms: pick(0.99),
+    }
+}
+
+/// Request/reply over `CONNECTIONS` sockets made by `open`.
+async fn echo_load<F, Fut, S>(open: F) -> Figures
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = S>,
+    S: futures::Sink<Message>
+        + futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+        + Unpin
+        + Send
+        + 'static,
+    <S as futures::Sink<Message>>::Error: std::fmt::Debug,
+{
+    let payload = "x".repeat(1024);
+    let mut sockets = Vec::new();
+    for _ in 0..CONNECTIONS {
+        sockets.push(open().await);
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .map(|mut s| {
+            let payload = payload.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(MESSAGES_EACH);
+                for _ in 0..MESSAGES_EACH {
+                    let t0 = Instant::now();
+                    s.send(Message::Text(payload.clone().into()))
+                        .await
+                        .expect("send");
+                    let _ = s.next().await.expect("a reply").expect("a message");
+                    latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    summarize(all, start.elapsed())
+}
+
+fn row(name: &str, f: &Figures) {
+    println!(
+        "| {name} | {:.0} | {:.3} | {:.3} |",
+        f.per_second, f.p50_ms, f.p99_ms
+    );
+}
+
+fn main() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let running = runtime
+        .block_on(emulator::start(Options::new(dir.path().join("state"))))
+        .expect("the emulator");
+    let ready_file = dir.path().join("ready.json");
+    std::fs::write(
+        &ready_file,
+        serde_json::to_vec(&running.ready).expect("json"),
+    )
+    .expect("ready file");
+    let (cloud, _) = Cloud::from_ready_file(&ready_file).expect("ready");
+    let (host, key) = {
+        let world = running.shared.world.lock();
+        let ns = world
+            .resources
+            .values()
+            .find(|r| r.name == "northwind-relay-test")
+            .expect("namespace");
+        let host = ns.properties["serviceBusEndpoint"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_string();
+        let rule = world
+            .resources
+            .values()
+            .find(|r| {
+                r.id.ends_with("northwind-relay-test/AuthorizationRules/RootManageSharedAccessKey")
+            })
+            .expect("rule");
+        (host, rule.keys.clone().expect("keys").primary)
+    };
+    let token = TokenSource::Sas {
+        key_name: "RootManageSharedAccessKey".into(),
+        key: key.clone(),
+    };
+    let connector = tls_connector(Some(&cloud)).expect("tls");
+    let endpoint = Endpoint::new(&host, "echo").expect("endpoint");
+
+    println!(
+        "relay echo, 1 KiB messages, {CONNECTIONS} connections x {MESSAGES_EACH} request/reply each (emulator on loopback, 2 cores)"
+    );
+    println!("| path | messages/s | p50 ms | p99 ms |");
+    println!("|---|---|---|---|");
+
+    // (a) ours
+    let ours = runtime.block_on(async {
+        let (handle, mut events) =
+            listener::spawn(endpoint.clone(), token.clone(), connector.clone());
+        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+        tokio::spawn(async move {
+            while let Some(ListenerEvent::Connection(c)) = events.recv().await {
+                tokio::spawn(async move {
+                    let mut s = c.accept().await.expect("accept");
+                    while let Some(Ok(m)) = s.next().await {
+                        if matches!(m, Message::Close(_)) || s.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let figures = echo_load(|| {
+            let (endpoint, token, connector) = (endpoint.clone(), token.clone(), connector.clone());
+            async move {
+                listener::connect(&endpoint, &token, connector, "", &[], &[])
+                    .await
+                    .expect("connect")
+            }
+        })
+        .await;
+        handle.stop();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        figures
+    });
+    row(
+        "(a) relay-explorer sender + listener, through the emulator",
+        &ours,
+    );
+
+    // (b) hyco-ws pair
+    let node_dir = root.join("tests/node");
+    let hyco = if node_dir.join("node_modules/hyco-ws").exists() {
+        let out = std::process::Command::new("node")
+            .current_dir(&node_dir)
+            .env("NODE_EXTRA_CA_CERTS", &running.ready.ca_cert)
+            .arg("bench_hyco_ws.js")
+            .arg(format!("wss://{host}/$hc/echo?sb-hc-action=listen"))
+            .arg(format!("wss://{host}/$hc/echo?sb-hc-action=connect"))
+            .arg("http://localhost/echo")
+            .arg("RootManageSharedAccessKey")
+            .arg(&key)
+            .arg(CONNECTIONS.to_string())
+            .arg(MESSAGES_EACH.to_string())
+            .output()
+            .expect("node runs");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .map(|v| Figures {
+                per_second: v["messages_per_second"].as_f64().unwrap_or(0.0),
+                p50_ms: v["p50_ms"].as_f64().unwrap_or(0.0),
+                p99_ms: v["p99_ms"].as_f64().unwrap_or(0.0),
+            })
+    } else {
+        None
+    };
+    match &hyco {
+        Some(f) => row("(b) hyco-ws sender + listener, through the emulator", f),
+        None => println!("| (b) hyco-ws pair | not run: tests/node/node_modules missing | | |"),
+    }
+
+    // (c) direct loopback WebSocket echo (no TLS, no relay)
+    let direct = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let _ = tcp.set_nodelay(true);
+                tokio::spawn(async move {
+                    let mut ws = tokio_tungstenite::accept_async(tcp).await.expect("accept");
+                    while let Some(Ok(m)) = ws.next().await {
+                        if matches!(m, Message::Close(_)) || ws.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        echo_load(|| async move {
+            let (ws, _) =
+                tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/"), None, true)
+                    .await
+                    .expect("connect");
+            ws
+        })
+        .await
+    });
+    row("(c) direct loopback WebSocket echo (no relay)", &direct);
+    if let Some(h) = &hyco {
+        println!(
+            "(a)/(b) throughput = {:.2} (goal >= 3)",
+            ours.per_second / h.per_second
+        );
+    }
+    println!(
+        "(a)/(c) throughput = {:.2} (goal >= 0.5); p99 (a)/(c) = {:.2} (goal <= 2)",
+        ours.per_second / direct.per_second,
+        ours.p99_ms / direct.p99_ms
+    );
+
+    // HTTP through the relay to our listener
+    let http_figures = runtime.block_on(async {
+        let (handle, mut events) =
+            listener::spawn(endpoint.clone(), token.clone(), connector.clone());
+        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                if let ListenerEvent::Request(r) = e {
+                    tokio::spawn(async move {
+                        let body = r.body.clone();
+                        let _ = r.respond(200, &[], &body).await;
+                    });
+                }
+            }
+        });
+        let http = relay_explorer::auth::http_client(&cloud).expect("http");
+        let start = Instant::now();
+        let latencies = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0..CONNECTIONS)
+            .map(|_| {
+                let (endpoint, token, http, latencies) = (
+                    endpoint.clone(),
+                    token.clone(),
+                    http.clone(),
+                    latencies.clone(),
+                );
+                tokio::spawn(async move {
+                    for _ in 0..HTTP_REQUESTS / CONNECTIONS {
+                        let t0 = Instant::now();
+                        let r = listener::http_request(
+                            &endpoint,
+                            &token,
+                            &http,
+                            "POST",
+                            "/",
+                            &[],
+                            vec![b'x'; 1024],
+                        )
+                        .await
+                        .expect("request");
+                        let _ = r.bytes().await;
+                        latencies.lock().push(t0.elapsed().as_secs_f64() * 1000.0);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task");
+        }
+        handle.stop();
+        let all = latencies.lock().clone();
+        summarize(all, start.elapsed())
+    });
+    println!();
+    println!(
+        "HTTP through the relay, 1 KiB POST bodies, {CONNECTIONS} concurrent senders, {HTTP_REQUESTS} requests"
+    );
+    println!("| listener | requests/s | p50 ms | p99 ms |");
+    println!("|---|---|---|---|");
+    row("relay-explorer listener", &http_figures);
+    runtime.block_on(running.shutdown()).expect("shutdown");
+}
