@@ -242,22 +242,9 @@ fn main() {
         ours.p99_ms / direct.p99_ms
     );
 
-    // HTTP through the relay to our listener
-    let http_figures = runtime.block_on(async {
-        let (handle, mut events) =
-            listener::spawn(endpoint.clone(), token.clone(), connector.clone());
-        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
-        tokio::spawn(async move {
-            while let Some(e) = events.recv().await {
-                if let ListenerEvent::Request(r) = e {
-                    tokio::spawn(async move {
-                        let body = r.body.clone();
-                        let _ = r.respond(200, &[], &body).await;
-                    });
-                }
-            }
-        });
-        let http = relay_explorer::auth::http_client(&cloud).expect("http");
+    // HTTP through the relay: to our listener, then to a hyco-https listener.
+    let http = relay_explorer::auth::http_client(&cloud).expect("http");
+    let load = |endpoint: Endpoint, token: TokenSource, http: reqwest::Client| async move {
         let start = Instant::now();
         let latencies = Arc::new(parking_lot::Mutex::new(Vec::new()));
         let tasks: Vec<_> = (0..CONNECTIONS)
@@ -282,6 +269,7 @@ fn main() {
                         )
                         .await
                         .expect("request");
+                        assert!(r.status().is_success(), "{}", r.status());
                         let _ = r.bytes().await;
                         latencies.lock().push(t0.elapsed().as_secs_f64() * 1000.0);
                     }
@@ -291,16 +279,68 @@ fn main() {
         for t in tasks {
             t.await.expect("task");
         }
-        handle.stop();
         let all = latencies.lock().clone();
         summarize(all, start.elapsed())
+    };
+    let http_ours = runtime.block_on(async {
+        let (handle, mut events) =
+            listener::spawn(endpoint.clone(), token.clone(), connector.clone());
+        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                if let ListenerEvent::Request(r) = e {
+                    tokio::spawn(async move {
+                        let body = r.body.clone();
+                        let _ = r.respond(200, &[], &body).await;
+                    });
+                }
+            }
+        });
+        let figures = load(endpoint.clone(), token.clone(), http.clone()).await;
+        handle.stop();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        figures
     });
+    let http_hyco = if node_dir.join("node_modules/hyco-https").exists() {
+        let mut child = std::process::Command::new("node")
+            .current_dir(&node_dir)
+            .env("NODE_EXTRA_CA_CERTS", &running.ready.ca_cert)
+            .arg("hyco_https_listener.js")
+            .arg(format!("wss://{host}/$hc/echo?sb-hc-action=listen"))
+            .arg("http://localhost/echo")
+            .arg("RootManageSharedAccessKey")
+            .arg(&key)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("node runs");
+        let mut line = String::new();
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let _ = std::io::BufRead::read_line(&mut out, &mut line);
+        let figures = runtime.block_on(load(endpoint.clone(), token.clone(), http.clone()));
+        drop(child.stdin.take());
+        let _ = child.kill();
+        let _ = child.wait();
+        Some(figures)
+    } else {
+        None
+    };
     println!();
     println!(
-        "HTTP through the relay, 1 KiB POST bodies, {CONNECTIONS} concurrent senders, {HTTP_REQUESTS} requests"
+        "HTTP through the relay, 1 KiB POST bodies echoed, {CONNECTIONS} concurrent senders, {HTTP_REQUESTS} requests"
     );
     println!("| listener | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|");
-    row("relay-explorer listener", &http_figures);
+    row("relay-explorer listener", &http_ours);
+    match &http_hyco {
+        Some(f) => {
+            row("hyco-https listener", f);
+            println!(
+                "ours / hyco-https = {:.2}",
+                http_ours.per_second / f.per_second
+            );
+        }
+        None => println!("| hyco-https listener | not run: tests/node/node_modules missing | | |"),
+    }
     runtime.block_on(running.shutdown()).expect("shutdown");
 }

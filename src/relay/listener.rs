@@ -72,7 +72,7 @@ impl IncomingConnection {
         let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
             request,
             None,
-            false,
+            true,
             Some(self.connector),
         )
         .await
@@ -90,7 +90,7 @@ impl IncomingConnection {
         match tokio_tungstenite::connect_async_tls_with_config(
             url.as_str(),
             None,
-            false,
+            true,
             Some(self.connector),
         )
         .await
@@ -159,7 +159,7 @@ impl IncomingRequest {
                 let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(
                     self.address.as_str(),
                     None,
-                    false,
+                    true,
                     Some(self.connector),
                 )
                 .await
@@ -246,7 +246,7 @@ async fn connect_control(
     match tokio_tungstenite::connect_async_tls_with_config(
         request,
         None,
-        false,
+        true,
         Some(connector.clone()),
     )
     .await
@@ -448,7 +448,7 @@ async fn rendezvous_request(address: &str, connector: Connector) -> Result<Incom
     let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(
         address,
         None,
-        false,
+        true,
         Some(connector.clone()),
     )
     .await
@@ -505,7 +505,7 @@ pub async fn connect(
             .insert("ServiceBusAuthorization", t.parse()?);
     }
     let (socket, _) =
-        tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+        tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector))
             .await
             .map_err(|e| upgrade_error(e, &format!("connecting to '{}'", endpoint.entity)))?;
     Ok(socket)
