@@ -578,3 +578,67 @@ fn a_thousand_concurrent_senders_lose_and_garble_nothing() {
         );
     });
 }
+
+#[test]
+fn a_listener_can_reject_a_sender_with_its_own_status_and_reason() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let (_h, mut events) = listener::spawn(
+            rig.endpoint("orders"),
+            rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            tls_connector(Some(&rig.cloud)).unwrap(),
+        );
+        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                if let ListenerEvent::Connection(c) = e {
+                    c.reject(418, "Not today, teapot").await.unwrap();
+                }
+            }
+        });
+        let err = listener::connect(
+            &rig.endpoint("orders"),
+            &rig.sas("hybridconnections/orders/authorizationrules/sender"),
+            tls_connector(Some(&rig.cloud)).unwrap(),
+            "",
+            &[],
+            &[],
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("418") && err.contains("Not today, teapot"),
+            "{err}"
+        );
+    });
+}
+
+#[test]
+fn a_twenty_sixth_listener_is_refused() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let mut handles = Vec::new();
+        for _ in 0..25 {
+            let (h, mut events) = listener::spawn(
+                rig.endpoint("orders"),
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+                tls_connector(Some(&rig.cloud)).unwrap(),
+            );
+            assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+            handles.push((h, events));
+        }
+        let (_h, mut events) = listener::spawn(
+            rig.endpoint("orders"),
+            rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            tls_connector(Some(&rig.cloud)).unwrap(),
+        );
+        match events.recv().await {
+            Some(ListenerEvent::Offline { reason }) => assert!(
+                reason.contains("403") && reason.contains("25 listeners"),
+                "{reason}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    });
+}
