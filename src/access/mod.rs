@@ -12,6 +12,7 @@
 //! 4. matching is case-insensitive and `*` spans any run of characters, `/` included.
 
 pub mod builtin;
+pub mod explain;
 pub mod model;
 
 pub use model::*;

@@ -108,6 +108,29 @@ impl GraphClient {
         Ok(list.iter().map(Principal::from_graph).collect())
     }
 
+    /// A user by object id or user principal name.
+    pub async fn user(&self, id_or_upn: &str) -> Result<Principal, ArmError> {
+        let mut v = self.0.get(format!("/v1.0/users/{id_or_upn}"), "").await?;
+        v["@odata.type"] = json!("#microsoft.graph.user");
+        Ok(Principal::from_graph(&v))
+    }
+
+    /// The service principal (app or managed identity) with this client id, if any.
+    pub async fn by_app_id(&self, app_id: &str) -> Result<Option<Principal>, ArmError> {
+        let filter: String =
+            url::form_urlencoded::byte_serialize(format!("appId eq '{app_id}'").as_bytes())
+                .collect();
+        let list = self
+            .0
+            .list(format!("/v1.0/servicePrincipals?$filter={filter}"), "")
+            .await?;
+        Ok(list.first().map(|v| {
+            let mut v = v.clone();
+            v["@odata.type"] = json!("#microsoft.graph.servicePrincipal");
+            Principal::from_graph(&v)
+        }))
+    }
+
     /// The signed-in user (a delegated token only).
     pub async fn me(&self) -> Result<Principal, ArmError> {
         let mut v = self.0.get("/v1.0/me", "").await?;

@@ -3,6 +3,7 @@
 //! pipeline (bearer token, retries that honour `Retry-After` on 429/503, timeouts); lists follow
 //! `nextLink`; a semaphore bounds how many requests are in flight.
 
+pub mod access;
 pub mod graph;
 pub mod relay;
 pub mod tree;

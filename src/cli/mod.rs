@@ -1,6 +1,7 @@
 //! The command line: `relay-explorer emulator …` (and, as they land, `ls`, `token`, `sas`,
 //! `listen`, `send`, `access`).
 
+mod access;
 mod account;
 mod emulator;
 mod ls;
@@ -34,6 +35,8 @@ pub enum Command {
     Send(relay::SendArgs),
     /// Get a token for the chosen credential (or its claims, with --decode).
     Token(token::TokenArgs),
+    /// Who may Listen, Send or Manage on an entity, and exactly why.
+    Access(access::AccessArgs),
     /// Mint a SAS token from a connection string, or explain one (--decode).
     Sas(sas::SasArgs),
 }
@@ -50,6 +53,7 @@ pub fn run() -> i32 {
         Some(Command::Emulator(args)) => emulator::run(args),
         Some(Command::Sas(args)) => sas::run(args),
         Some(Command::Ls(args)) => ls::run(args),
+        Some(Command::Access(args)) => access::run(args),
         Some(Command::Listen(args)) => relay::listen(args),
         Some(Command::Send(args)) => relay::send(args),
         Some(Command::Token(args)) => token::run(args),

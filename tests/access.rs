@@ -1,0 +1,266 @@
+//! Access explained end to end: scenarios built in the emulator, the CLI's verdict and proof,
+//! and the data plane agreeing.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use relay_explorer::auth::{self, AuthMethod, ManagedIdentityChoice, SignIn, Vault};
+use relay_explorer::cloud::Cloud;
+use relay_explorer::relay::client::{Endpoint, TokenSource, tls_connector};
+use relay_explorer::relay::listener::{self, ListenerEvent};
+use serde_json::Value;
+
+fn verdict(emu: &TestEmulator, principal: &str, entity: &str, action: &str) -> (Value, String) {
+    let mut cmd = emu.cli(&[
+        "access",
+        "--principal",
+        principal,
+        "--entity",
+        entity,
+        "--action",
+        action,
+        "--json",
+    ]);
+    emu.with_secret(&mut cmd, "relay-explorer-bootstrap-admin");
+    let out = run(&mut cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    (serde_json::from_str(&stdout(&out)).unwrap(), stderr(&out))
+}
+
+/// Can `app` really send to `entity` through the emulator's data plane?
+fn really_sends(emu: &TestEmulator, app: &str, entity: &str) -> Result<(), String> {
+    let (cloud, _) = Cloud::from_ready_file(&emu.ready_file).unwrap();
+    let shared = emu.shared();
+    let (host, listen_key) = {
+        let world = shared.world.lock();
+        let ns = world
+            .resources
+            .values()
+            .find(|r| r.name == "northwind-relay")
+            .unwrap();
+        let host = ns.properties["serviceBusEndpoint"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_string();
+        let root = world
+            .resources
+            .values()
+            .find(|r| {
+                r.id.ends_with(
+                    "namespaces/northwind-relay/AuthorizationRules/RootManageSharedAccessKey",
+                )
+            })
+            .unwrap();
+        (host, root.keys.clone().unwrap().primary)
+    };
+    let p = emu.principal(app);
+    emu.block_on(async {
+        let connector = tls_connector(Some(&cloud)).unwrap();
+        let endpoint = Endpoint::new(&host, entity).unwrap();
+        let (handle, mut events) = listener::spawn(
+            endpoint.clone(),
+            TokenSource::Sas {
+                key_name: "RootManageSharedAccessKey".into(),
+                key: listen_key,
+            },
+            connector.clone(),
+        );
+        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                if let ListenerEvent::Connection(c) = e {
+                    let _ = c.accept().await;
+                }
+            }
+        });
+        let http = auth::http_client(&cloud).unwrap();
+        let sign_in = SignIn {
+            cloud: cloud.clone(),
+            method: AuthMethod::ClientSecret,
+            tenant_id: Some(emu.ready.tenant_id.clone()),
+            client_id: p.client_id.clone(),
+            client_secret: p.client_secret.clone(),
+            managed_identity: ManagedIdentityChoice::SystemAssigned,
+        };
+        let credential =
+            auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("test")), None).unwrap();
+        let token = TokenSource::Entra {
+            credential,
+            scope: "https://relay.azure.net/.default".into(),
+        };
+        let result = listener::connect(&endpoint, &token, connector, "", &[], &[])
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        handle.stop();
+        result
+    })
+}
+
+#[test]
+fn scenarios_give_the_right_verdict_and_proof_and_the_data_plane_agrees() {
+    let emu = TestEmulator::start();
+    let ns = format!(
+        "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay",
+        emu.ready.subscription_id
+    );
+    let orders = format!("{ns}/hybridConnections/orders");
+    let inventory = format!("{ns}/hybridConnections/inventory");
+    let app = emu.principal("reporting-no-role").clone();
+    let client_id = app.client_id.clone().unwrap();
+
+    // 1. No role at all: refused, with the hint; a client id is resolved with a warning.
+    let (v, warning) = verdict(&emu, &client_id, &orders, "send");
+    assert!(
+        warning.contains("is the client (application) id"),
+        "{warning}"
+    );
+    assert_eq!(v["allowed"], false);
+    assert!(
+        v["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["kind"] == "sas")
+    );
+    assert!(
+        really_sends(&emu, "reporting-no-role", "orders")
+            .unwrap_err()
+            .contains("403")
+    );
+
+    // 2. Put the app into Platform Team, which is nested in Engineering, Azure Relay Owner on the
+    //    resource group: allowed through the nested group, inherited from the resource group.
+    let platform = emu.principal("Platform Team").object_id.clone();
+    let engineering = emu.principal("Engineering").object_id.clone();
+    emu.shared()
+        .world
+        .lock()
+        .groups
+        .iter_mut()
+        .find(|g| g.object_id == platform)
+        .unwrap()
+        .members
+        .push(app.object_id.clone());
+    let (v, _) = verdict(&emu, &app.object_id, &orders, "send");
+    assert_eq!(v["allowed"], true, "{v}");
+    let role = v["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "role")
+        .unwrap();
+    assert_eq!(role["role_name"], "Azure Relay Owner");
+    assert_eq!(role["via_group"], engineering.as_str());
+    assert_eq!(
+        role["scope"],
+        format!(
+            "/subscriptions/{}/resourceGroups/rg-relay",
+            emu.ready.subscription_id
+        )
+    );
+    assert_eq!(role["matched"], "Microsoft.Relay/*");
+    really_sends(&emu, "reporting-no-role", "orders").unwrap();
+
+    // 3. The deny assignment on inventory wins over the grant, in the verdict and on the wire.
+    let (v, _) = verdict(&emu, &app.object_id, &inventory, "send");
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["blocked_by"][0]["kind"], "deny");
+    assert_eq!(v["blocked_by"][0]["name"], "Freeze inventory sends");
+    assert!(
+        really_sends(&emu, "reporting-no-role", "inventory")
+            .unwrap_err()
+            .contains("deny assignment")
+    );
+
+    // 4. The custom role's NotDataActions take send away from that role only: another role
+    //    that grants it still does (NotActions are not a deny).
+    let custom = "5e0d8c2a-7f4b-4c1d-9e6a-2b3c4d5e6f70";
+    emu.shared()
+        .world
+        .lock()
+        .role_assignments
+        .push(relay_explorer::access::RoleAssignment {
+            name: uuid::Uuid::new_v4().to_string(),
+            scope: ns.clone(),
+            role_definition_id: custom.into(),
+            principal_id: app.object_id.clone(),
+            principal_type: relay_explorer::access::PrincipalType::ServicePrincipal,
+            description: None,
+            condition: None,
+            condition_version: None,
+            created_on: None,
+            updated_on: None,
+            created_by: None,
+        });
+    let (v, _) = verdict(&emu, &app.object_id, &orders, "send");
+    assert_eq!(v["allowed"], true);
+    assert!(
+        v["blocked_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["kind"] == "not_actions"
+                && b["excluded_by"] == "Microsoft.Relay/*/send/action")
+    );
+
+    // 5. Out of the group again: only the custom role remains, and it cannot send.
+    emu.shared()
+        .world
+        .lock()
+        .groups
+        .iter_mut()
+        .find(|g| g.object_id == platform)
+        .unwrap()
+        .members
+        .retain(|m| m != &app.object_id);
+    let (v, _) = verdict(&emu, &app.object_id, &orders, "send");
+    assert_eq!(v["allowed"], false);
+    assert!(
+        really_sends(&emu, "reporting-no-role", "orders")
+            .unwrap_err()
+            .contains("403")
+    );
+    let (v, _) = verdict(&emu, &app.object_id, &orders, "listen");
+    assert_eq!(v["allowed"], true);
+}
+
+#[test]
+fn the_who_can_matrix_lists_principals_sas_rules_and_anyone() {
+    let emu = TestEmulator::start();
+    let feed = format!(
+        "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay/hybridConnections/public-feed",
+        emu.ready.subscription_id
+    );
+    let mut cmd = emu.cli(&["access", "--entity", &feed, "--who", "--json"]);
+    emu.with_secret(&mut cmd, "relay-explorer-bootstrap-admin");
+    let out = run(&mut cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    let row = |p: &str| {
+        rows.iter()
+            .find(|r| r["principal"] == p)
+            .unwrap_or_else(|| panic!("no row {p}"))
+    };
+    let senders = emu.principal("Order Senders").object_id.clone();
+    assert_eq!(row(&senders)["kind"], "group");
+    assert_eq!(row(&senders)["send"]["allowed"], true);
+    assert_eq!(row(&senders)["listen"]["allowed"], false);
+    assert_eq!(row(&senders)["send"]["grants"][0]["via_group"], Value::Null);
+    assert_eq!(row("RootManageSharedAccessKey")["manage"]["allowed"], true);
+    assert_eq!(
+        row("*")["send"]["allowed"],
+        true,
+        "public-feed accepts anonymous senders"
+    );
+    assert_eq!(row("*")["listen"]["allowed"], false);
+    let mi = emu.principal("vm-orders-worker").object_id.clone();
+    assert!(
+        rows.iter().all(|r| r["principal"] != mi.as_str()),
+        "an assignment on another entity does not reach this one"
+    );
+}
