@@ -26,14 +26,15 @@ if not (NODE and (NODE_DIR / "node_modules" / "hyco-ws").exists()):
 def entity(emulator, info):
     """A fresh hybrid connection with a Listen rule and a Send rule."""
     relay = relay_client(info, admin(info))
-    rg, ns, name = "rg-relay-test", "northwind-relay-test", "hyco"
+    rg, ns, name = "rg-relay", "northwind-relay", "hyco"
     relay.hybrid_connections.create_or_update(rg, ns, name, HybridConnection(properties=HybridConnectionProperties(requires_client_authorization=True)))
     for rule, rights in (("listen", ["Listen"]), ("send", ["Send"])):
         relay.hybrid_connections.create_or_update_authorization_rule(rg, ns, name, rule, AuthorizationRule(properties=AuthorizationRuleProperties(rights=rights)))
     keys = {rule: relay.hybrid_connections.list_keys(rg, ns, name, rule) for rule in ("listen", "send")}
     endpoint = relay.namespaces.get(rg, ns).service_bus_endpoint  # https://localhost:PORT/
     host = endpoint.split("//")[1].rstrip("/")
-    return {"name": name, "host": host, "keys": keys}
+    yield {"name": name, "host": host, "keys": keys}
+    relay.hybrid_connections.delete(rg, ns, name)
 
 
 def node(script, *args):
