@@ -264,3 +264,27 @@ fn the_who_can_matrix_lists_principals_sas_rules_and_anyone() {
         "an assignment on another entity does not reach this one"
     );
 }
+
+#[test]
+fn a_just_made_assignment_is_flagged_as_maybe_propagating() {
+    let emu = TestEmulator::start();
+    let echo = format!(
+        "/subscriptions/{}/resourceGroups/rg-relay-test/providers/Microsoft.Relay/namespaces/northwind-relay-test/hybridConnections/echo",
+        emu.ready.subscription_id
+    );
+    let (v, _) = verdict(&emu, "carol@northwind.example", &echo, "listen");
+    assert_eq!(v["allowed"], true);
+    let direct = v["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "role" && g["scope"].as_str().unwrap().ends_with("/echo"))
+        .unwrap();
+    assert_eq!(direct["may_be_propagating"], true);
+    let older = v["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "role" && !g["scope"].as_str().unwrap().ends_with("/echo"));
+    assert!(older.is_none_or(|g| g["may_be_propagating"] == false));
+}

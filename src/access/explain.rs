@@ -107,6 +107,9 @@ pub enum Grant {
         /// An ABAC condition, shown but not evaluated.
         #[serde(skip_serializing_if = "Option::is_none")]
         condition: Option<String>,
+        /// Made less than the service's propagation time ago (Relay 5 min, SignalR 30 min): the
+        /// service may not honour it yet.
+        may_be_propagating: bool,
     },
     Sas {
         rule: String,
@@ -193,6 +196,11 @@ pub fn explain(
             via_group: g.via_group.clone(),
             matched: g.matched.clone(),
             condition: g.condition.clone(),
+            may_be_propagating: propagating(
+                g.created_on.as_deref(),
+                &entity.action_type,
+                chrono::Utc::now(),
+            ),
         })
         .collect();
     grants.extend(sas_grants(entity, ask));
@@ -237,6 +245,32 @@ pub fn explain(
         grants,
         blocked_by,
     }
+}
+
+/// The documented propagation time of role assignments for a service.
+pub fn propagation_minutes(action_type: &str) -> i64 {
+    if action_type
+        .to_ascii_lowercase()
+        .starts_with("microsoft.signalrservice")
+    {
+        30
+    } else {
+        5
+    }
+}
+
+/// Was an assignment made within the service's propagation time before `now`?
+pub fn propagating(
+    created_on: Option<&str>,
+    action_type: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    created_on
+        .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+        .is_some_and(|c| {
+            now.signed_duration_since(c)
+                < chrono::Duration::minutes(propagation_minutes(action_type))
+        })
 }
 
 fn sas_grants(entity: &Entity, ask: &Ask) -> Vec<Grant> {
@@ -570,5 +604,27 @@ mod tests {
             ),
             "namespace"
         );
+    }
+
+    #[test]
+    fn young_assignments_are_flagged_by_service() {
+        let now = chrono::Utc::now();
+        let ago = |m: i64| (now - chrono::Duration::minutes(m)).to_rfc3339();
+        assert!(propagating(
+            Some(&ago(2)),
+            "Microsoft.Relay/namespaces/hybridConnections",
+            now
+        ));
+        assert!(!propagating(
+            Some(&ago(6)),
+            "Microsoft.Relay/namespaces/hybridConnections",
+            now
+        ));
+        assert!(propagating(
+            Some(&ago(20)),
+            "Microsoft.SignalRService/SignalR",
+            now
+        ));
+        assert!(!propagating(None, "Microsoft.Relay/namespaces", now));
     }
 }

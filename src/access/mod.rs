@@ -62,6 +62,8 @@ pub struct RoleGrant {
     /// The assignment carries an ABAC condition, which is shown but not evaluated: such a grant
     /// does not make the verdict "allowed" on its own.
     pub condition: Option<String>,
+    /// When the assignment was made (RFC 3339), to flag ones that may still be propagating.
+    pub created_on: Option<String>,
 }
 
 /// Something that takes the action away.
@@ -148,6 +150,7 @@ pub fn evaluate(
                     via_group: via_group.clone(),
                     matched,
                     condition: assignment.condition.clone(),
+                    created_on: assignment.created_on.clone(),
                 }),
                 PermissionMatch::Excluded {
                     matched,

@@ -4,6 +4,7 @@
 //! at all (`relay::protocol`). Secrets live in the [`vault::Vault`].
 
 pub mod device_code;
+pub mod diagnose;
 pub mod vault;
 
 use std::sync::Arc;

@@ -17,8 +17,12 @@ pub struct AccessArgs {
     #[arg(long, value_name = "ID_OR_NAME", conflicts_with = "who")]
     pub principal: Option<String>,
     /// The entity (hybrid connection, WCF relay, namespace or SignalR resource) ARM id.
-    #[arg(long, value_name = "ARM_ID")]
-    pub entity: String,
+    #[arg(
+        long,
+        value_name = "ARM_ID",
+        required_unless_present = "diagnose_credentials"
+    )]
+    pub entity: Option<String>,
     /// listen, send, manage, or any ARM action or data action.
     #[arg(long, value_name = "ACTION", default_value = "send")]
     pub action: String,
@@ -28,6 +32,12 @@ pub struct AccessArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Which credential a DefaultAzureCredential-style chain would use on this machine, and why.
+    #[arg(long, conflicts_with_all = ["principal", "who"])]
+    pub diagnose_credentials: bool,
+    /// With --diagnose-credentials: probe the instance metadata service (on an Azure VM).
+    #[arg(long, requires = "diagnose_credentials")]
+    pub probe_imds: bool,
     #[command(flatten)]
     pub credentials: CredentialArgs,
 }
@@ -91,13 +101,102 @@ fn describe_block(b: &Blocker, names: &dyn Fn(&str) -> String) -> String {
     }
 }
 
+fn diagnose(args: &AccessArgs) -> Result<()> {
+    use crate::auth::diagnose::{Machine, diagnose};
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| {
+            k.starts_with("AZURE_") || k.starts_with("IDENTITY_") || k.starts_with("MSI_")
+        })
+        .collect();
+    let pod_host = std::env::var("AZURE_POD_IDENTITY_AUTHORITY_HOST")
+        .ok()
+        .filter(|h| !h.is_empty());
+    let imds_reachable = if args.probe_imds || pod_host.is_some() {
+        let base = pod_host.unwrap_or_else(|| "http://169.254.169.254".into());
+        let url = format!(
+            "{}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com",
+            base.trim_end_matches('/')
+        );
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(1))
+            .build()?;
+        let runtime = tokio::runtime::Runtime::new()?;
+        Some(runtime.block_on(async {
+            client
+                .get(&url)
+                .header("Metadata", "true")
+                .send()
+                .await
+                .is_ok()
+        }))
+    } else {
+        None
+    };
+    let azure_cli_signed_in = which_az().map(|home| {
+        std::fs::read_to_string(home.join("azureProfile.json"))
+            .ok()
+            .and_then(|t| {
+                serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}')).ok()
+            })
+            .is_some_and(|v| v["subscriptions"].as_array().is_some_and(|s| !s.is_empty()))
+    });
+    let d = diagnose(&Machine {
+        env,
+        imds_reachable,
+        azure_cli_signed_in,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&d)?);
+        return Ok(());
+    }
+    println!("A DefaultAzureCredential-style chain on this machine, in order:");
+    for (i, s) in d.steps.iter().enumerate() {
+        let mark = match s.status.as_str() {
+            "selected" => "→",
+            "available" => "·",
+            _ => "✗",
+        };
+        println!(
+            "  {mark} {}. {} ({}): {}",
+            i + 1,
+            s.credential,
+            s.status,
+            s.why
+        );
+    }
+    match &d.selected {
+        Some(c) => println!("It would use {c}."),
+        None => println!(
+            "No credential is available: sign in with the Azure CLI, set AZURE_* variables, or run on an Azure host with a managed identity."
+        ),
+    }
+    for w in &d.warnings {
+        println!("warning: {w}");
+    }
+    Ok(())
+}
+
+/// The Azure CLI's configuration folder, when `az` is installed.
+fn which_az() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find(|d| d.join("az").is_file())?;
+    let home = std::env::var_os("AZURE_CONFIG_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| directories::BaseDirs::new().map(|b| b.home_dir().join(".azure")))?;
+    Some(home)
+}
+
 pub fn run(args: AccessArgs) -> Result<()> {
+    if args.diagnose_credentials {
+        return diagnose(&args);
+    }
+    let entity = args.entity.clone().unwrap_or_default();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let session = args.credentials.session()?;
         let arm = ArmClient::new(&session.cloud, &session.http, session.credential.clone(), DEFAULT_CONCURRENCY);
         let graph = GraphClient::new(&session.cloud, &session.http, session.credential.clone());
-        let facts = arm.access_facts(&args.entity).await.map_err(|e| explain_error(&e))?;
+        let facts = arm.access_facts(&entity).await.map_err(|e| explain_error(&e))?;
         let snapshot = Snapshot { definitions: &facts.definitions, assignments: &facts.assignments, deny_assignments: &facts.deny_assignments };
         if args.who {
             let mut ids: Vec<String> = facts.assignments.iter().map(|a| a.principal_id.to_ascii_lowercase()).collect();
