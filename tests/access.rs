@@ -288,3 +288,30 @@ fn a_just_made_assignment_is_flagged_as_maybe_propagating() {
         .find(|g| g["kind"] == "role" && !g["scope"].as_str().unwrap().ends_with("/echo"));
     assert!(older.is_none_or(|g| g["may_be_propagating"] == false));
 }
+
+#[test]
+fn signalr_verdicts_use_the_same_evaluator() {
+    let emu = TestEmulator::start();
+    let signalr = format!(
+        "/subscriptions/{}/resourceGroups/rg-apps/providers/Microsoft.SignalRService/SignalR/northwind-signalr",
+        emu.ready.subscription_id
+    );
+    let backend = emu.principal("orders-backend").object_id.clone();
+    let (v, _) = verdict(
+        &emu,
+        &backend,
+        &signalr,
+        "Microsoft.SignalRService/SignalR/serverConnection/write",
+    );
+    assert_eq!(v["allowed"], true, "{v}");
+    assert_eq!(v["data_action"], true);
+    assert_eq!(v["grants"][0]["role_name"], "SignalR App Server");
+    assert_eq!(v["grants"][0]["scope_level"], "entity");
+    let (v, _) = verdict(
+        &emu,
+        &backend,
+        &signalr,
+        "Microsoft.SignalRService/SignalR/hub/send/action",
+    );
+    assert_eq!(v["allowed"], false);
+}

@@ -225,7 +225,16 @@ fn bad_input_gets_one_line_errors() {
     forbidden
         .arg("--subscription")
         .arg(&emu.ready.subscription_id);
-    one_line(forbidden, "does not have authorization");
+    one_line(
+        forbidden,
+        "does not have authorization to perform action 'Microsoft.Resources/subscriptions/read'",
+    );
+    let mut forbidden_again = emu.cli(&["ls", "--subscription", &emu.ready.subscription_id]);
+    emu.with_secret(&mut forbidden_again, "reporting-no-role");
+    one_line(
+        forbidden_again,
+        "is granted by the built-in role 'Reader'; assign it on /subscriptions/",
+    );
     let mut revoked = emu.cli(&["ls"]);
     emu.with_secret(&mut revoked, "orders-backend");
     revoked.env("AZURE_CLIENT_SECRET", "an-old-secret");

@@ -197,3 +197,58 @@ pub fn roles() -> Vec<RoleDefinition> {
         ),
     ]
 }
+
+/// Built-in roles from least to most privileged (a curated order: data-only roles first, then
+/// read, then service-wide, then management-wide).
+const LEAST_PRIVILEGE_ORDER: &[&str] = &[
+    RELAY_LISTENER,
+    RELAY_SENDER,
+    SIGNALR_APP_SERVER,
+    SIGNALR_REST_API_READER,
+    READER,
+    SIGNALR_REST_API_OWNER,
+    RELAY_OWNER,
+    SIGNALR_SERVICE_OWNER,
+    SIGNALR_CONTRIBUTOR,
+    RBAC_ADMINISTRATOR,
+    USER_ACCESS_ADMINISTRATOR,
+    CONTRIBUTOR,
+    OWNER,
+];
+
+/// The least privileged built-in role that grants `action` (what to ask for after a 403).
+pub fn least_privileged_role(action: &str, kind: super::ActionKind) -> Option<RoleDefinition> {
+    let all = roles();
+    LEAST_PRIVILEGE_ORDER
+        .iter()
+        .filter_map(|id| all.iter().find(|r| r.id == *id))
+        .find_map(|r| {
+            r.permissions
+                .iter()
+                .any(|p| {
+                    let (allow, not) = match kind {
+                        super::ActionKind::Action => (&p.actions, &p.not_actions),
+                        super::ActionKind::DataAction => (&p.data_actions, &p.not_data_actions),
+                    };
+                    allow.iter().any(|a| super::action_matches(a, action))
+                        && !not.iter().any(|n| super::action_matches(n, action))
+                })
+                .then(|| r.clone())
+        })
+}
+
+/// A one-sentence hint for a refusal that names the missing action and, if known, the scope.
+pub fn missing_permission_hint(
+    action: &str,
+    kind: super::ActionKind,
+    scope: Option<&str>,
+) -> String {
+    let at = scope.map(|s| format!(" on {s}")).unwrap_or_default();
+    match least_privileged_role(action, kind) {
+        Some(r) => format!(
+            "Hint: '{action}' is granted by the built-in role '{}'; assign it{at} (the narrowest scope that works).",
+            r.role_name
+        ),
+        None => format!("Hint: no built-in role grants '{action}'; a custom role is needed{at}."),
+    }
+}

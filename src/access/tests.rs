@@ -570,3 +570,48 @@ fn built_in_roles_are_exact() {
     ids.dedup();
     assert_eq!(ids.len(), all.len());
 }
+
+#[test]
+fn the_hint_names_the_least_privileged_built_in_role() {
+    let name = |a: &str, k| least_privileged_role(a, k).map(|r| r.role_name);
+    assert_eq!(
+        name(LISTEN, ActionKind::DataAction).as_deref(),
+        Some("Azure Relay Listener")
+    );
+    assert_eq!(
+        name(SEND, ActionKind::DataAction).as_deref(),
+        Some("Azure Relay Sender")
+    );
+    assert_eq!(
+        name("Microsoft.Relay/namespaces/read", ActionKind::Action).as_deref(),
+        Some("Reader")
+    );
+    assert_eq!(
+        name(
+            "Microsoft.Relay/namespaces/authorizationRules/listKeys/action",
+            ActionKind::Action
+        )
+        .as_deref(),
+        Some("Azure Relay Owner")
+    );
+    assert_eq!(
+        name(
+            "Microsoft.Authorization/roleAssignments/write",
+            ActionKind::Action
+        )
+        .as_deref(),
+        Some("Role Based Access Control Administrator")
+    );
+    assert_eq!(
+        name(
+            "Microsoft.SignalRService/SignalR/serverConnection/write",
+            ActionKind::DataAction
+        )
+        .as_deref(),
+        Some("SignalR App Server")
+    );
+    assert!(
+        missing_permission_hint(SEND, ActionKind::DataAction, Some("/x"))
+            .contains("'Azure Relay Sender'; assign it on /x")
+    );
+}

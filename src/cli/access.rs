@@ -194,30 +194,72 @@ pub fn run(args: AccessArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let session = args.credentials.session()?;
-        let arm = ArmClient::new(&session.cloud, &session.http, session.credential.clone(), DEFAULT_CONCURRENCY);
+        let arm = ArmClient::new(
+            &session.cloud,
+            &session.http,
+            session.credential.clone(),
+            DEFAULT_CONCURRENCY,
+        );
         let graph = GraphClient::new(&session.cloud, &session.http, session.credential.clone());
-        let facts = arm.access_facts(&entity).await.map_err(|e| explain_error(&e))?;
-        let snapshot = Snapshot { definitions: &facts.definitions, assignments: &facts.assignments, deny_assignments: &facts.deny_assignments };
+        let facts = arm
+            .access_facts(&entity)
+            .await
+            .map_err(|e| explain_error(&e))?;
+        let snapshot = Snapshot {
+            definitions: &facts.definitions,
+            assignments: &facts.assignments,
+            deny_assignments: &facts.deny_assignments,
+        };
         if args.who {
-            let mut ids: Vec<String> = facts.assignments.iter().map(|a| a.principal_id.to_ascii_lowercase()).collect();
+            let mut ids: Vec<String> = facts
+                .assignments
+                .iter()
+                .map(|a| a.principal_id.to_ascii_lowercase())
+                .collect();
             ids.sort();
             ids.dedup();
             let found = graph.principals(&ids).await.unwrap_or_default();
             let mut principals = Vec::new();
             for id in &ids {
                 let p = found.iter().find(|f| f.id.eq_ignore_ascii_case(id));
-                let groups = graph.transitive_groups(id).await.map(|g| g.into_iter().map(|x| x.id).collect()).unwrap_or_default();
-                principals.push(Principal { id: id.clone(), kind: p.map(|p| p.kind.clone()).unwrap_or_else(|| "unknown".into()), display_name: p.map(|p| p.display_name.clone()), groups });
+                let groups = graph
+                    .transitive_groups(id)
+                    .await
+                    .map(|g| g.into_iter().map(|x| x.id).collect())
+                    .unwrap_or_default();
+                principals.push(Principal {
+                    id: id.clone(),
+                    kind: p
+                        .map(|p| p.kind.clone())
+                        .unwrap_or_else(|| "unknown".into()),
+                    display_name: p.map(|p| p.display_name.clone()),
+                    groups,
+                });
             }
-            let rows = explain::who_can(&snapshot, &principals, &facts.management_groups, &facts.entity);
+            let rows = explain::who_can(
+                &snapshot,
+                &principals,
+                &facts.management_groups,
+                &facts.entity,
+            );
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 let mark = |c: &explain::Cell| if c.allowed { "✓" } else { "✗" };
                 println!("{:<40} {:<16} listen send manage", "principal", "kind");
                 for r in &rows {
-                    let name = r.display_name.clone().unwrap_or_else(|| r.principal.clone());
-                    println!("{:<40} {:<16} {:^6} {:^4} {:^6}", name, r.kind, mark(&r.listen), mark(&r.send), mark(&r.manage));
+                    let name = r
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| r.principal.clone());
+                    println!(
+                        "{:<40} {:<16} {:^6} {:^4} {:^6}",
+                        name,
+                        r.kind,
+                        mark(&r.listen),
+                        mark(&r.send),
+                        mark(&r.manage)
+                    );
                 }
             }
             return Ok(());
@@ -229,36 +271,87 @@ pub fn run(args: AccessArgs) -> Result<()> {
         if let Some(w) = &warning {
             eprintln!("warning: {w}");
         }
-        let groups: Vec<String> = graph.transitive_groups(&object_id).await.map(|g| g.into_iter().map(|x| x.id).collect()).unwrap_or_default();
+        let groups: Vec<String> = graph
+            .transitive_groups(&object_id)
+            .await
+            .map(|g| g.into_iter().map(|x| x.id).collect())
+            .unwrap_or_default();
         let ask = Ask::parse(&args.action);
-        let verdict: Explanation = explain::explain(&snapshot, &Subject { principal_id: &object_id, groups: &groups }, &facts.management_groups, &facts.entity, &ask);
+        let verdict: Explanation = explain::explain(
+            &snapshot,
+            &Subject {
+                principal_id: &object_id,
+                groups: &groups,
+            },
+            &facts.management_groups,
+            &facts.entity,
+            &ask,
+        );
         if args.json {
             println!("{}", serde_json::to_string_pretty(&verdict)?);
             return Ok(());
         }
         let mut ids: Vec<String> = vec![object_id.clone()];
         ids.extend(verdict.grants.iter().filter_map(|g| match g {
-            Grant::Role { via_group: Some(v), .. } => Some(v.clone()),
+            Grant::Role {
+                via_group: Some(v), ..
+            } => Some(v.clone()),
             _ => None,
         }));
         let found = graph.principals(&ids).await.unwrap_or_default();
-        let names = |id: &str| found.iter().find(|p| p.id.eq_ignore_ascii_case(id)).map(|p| format!("{} ({id})", p.display_name)).unwrap_or_else(|| id.to_string());
+        let names = |id: &str| {
+            found
+                .iter()
+                .find(|p| p.id.eq_ignore_ascii_case(id))
+                .map(|p| format!("{} ({id})", p.display_name))
+                .unwrap_or_else(|| id.to_string())
+        };
         let entity_name = facts.entity.id.rsplit('/').next().unwrap_or_default();
-        println!("{}: {} may {}{} on '{entity_name}'", if verdict.allowed { "ALLOWED" } else { "NOT ALLOWED" }, names(&object_id), if verdict.allowed { "" } else { "not " }, args.action);
-        println!("  ({} {})", if verdict.data_action { "data action" } else { "action" }, verdict.action);
+        println!(
+            "{}: {} may {}{} on '{entity_name}'",
+            if verdict.allowed {
+                "ALLOWED"
+            } else {
+                "NOT ALLOWED"
+            },
+            names(&object_id),
+            if verdict.allowed { "" } else { "not " },
+            args.action
+        );
+        println!(
+            "  ({} {})",
+            if verdict.data_action {
+                "data action"
+            } else {
+                "action"
+            },
+            verdict.action
+        );
         for g in &verdict.grants {
             println!("  {}", describe_grant(g, &names));
         }
         for b in &verdict.blocked_by {
             println!("  {}", describe_block(b, &names));
         }
-        if !verdict.allowed && !verdict.grants.iter().any(|g| matches!(g, Grant::Role { .. })) {
-            let hint = match ask {
-                Ask::Listen => "Azure Relay Listener",
-                Ask::Send => "Azure Relay Sender",
-                _ => "Azure Relay Owner",
+        if !verdict.allowed
+            && !verdict
+                .grants
+                .iter()
+                .any(|g| matches!(g, Grant::Role { .. }))
+        {
+            let kind = if verdict.data_action {
+                crate::access::ActionKind::DataAction
+            } else {
+                crate::access::ActionKind::Action
             };
-            println!("  hint: no role grants it; the smallest built-in role that does is '{hint}', assigned on the entity itself");
+            println!(
+                "  {}",
+                crate::access::builtin::missing_permission_hint(
+                    &verdict.action,
+                    kind,
+                    Some(&facts.entity.id)
+                )
+            );
         }
         Ok(())
     })

@@ -69,10 +69,32 @@ pub fn run() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", with_hint(&format!("{e:#}")));
             1
         }
     }
+}
+
+/// Adds the missing-permission hint to a refusal that names the action it needed (ARM's
+/// `AuthorizationFailed`, the relay's missing data action).
+pub fn with_hint(message: &str) -> String {
+    let quoted_after = |marker: &str| -> Option<String> {
+        let start = message.find(marker)? + marker.len();
+        let end = message[start..].find('\'')?;
+        Some(message[start..start + end].to_string())
+    };
+    let (action, kind) = if let Some(a) = quoted_after("data action '") {
+        (a, crate::access::ActionKind::DataAction)
+    } else if let Some(a) = quoted_after("perform action '") {
+        (a, crate::access::ActionKind::Action)
+    } else {
+        return message.to_string();
+    };
+    let scope = quoted_after("over scope '").or_else(|| quoted_after("' on '"));
+    format!(
+        "{message} {}",
+        crate::access::builtin::missing_permission_hint(&action, kind, scope.as_deref())
+    )
 }
 
 fn init_logging(default: &str) {
