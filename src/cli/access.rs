@@ -318,6 +318,14 @@ pub fn run(args: AccessArgs) -> Result<()> {
             if verdict.allowed { "" } else { "not " },
             args.action
         );
+        if let Some(p) = found.iter().find(|p| p.id.eq_ignore_ascii_case(&object_id))
+            && let Some(app_id) = &p.app_id
+        {
+            println!(
+                "  {}: object (principal) id {} · client (application) id {app_id}",
+                p.kind, p.id
+            );
+        }
         println!(
             "  ({} {})",
             if verdict.data_action {

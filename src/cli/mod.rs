@@ -83,6 +83,14 @@ pub fn with_hint(message: &str) -> String {
         let end = message[start..].find('\'')?;
         Some(message[start..start + end].to_string())
     };
+    if message.contains("No ManagedIdentity found")
+        || message.contains("Identity not found")
+        || message.contains("identity has not been assigned to this resource")
+    {
+        return format!(
+            "{message} Hint: --client-id takes the identity's client (application) id; for its object (principal) id use --managed-identity-object-id, for its resource id --managed-identity-resource-id."
+        );
+    }
     let (action, kind) = if let Some(a) = quoted_after("data action '") {
         (a, crate::access::ActionKind::DataAction)
     } else if let Some(a) = quoted_after("perform action '") {
