@@ -103,6 +103,9 @@ pub enum Grant {
         /// management group, root.
         scope_level: String,
         via_group: Option<String>,
+        /// From the principal's own group to `via_group`, when the membership is nested.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        group_chain: Vec<String>,
         matched: String,
         /// An ABAC condition, shown but not evaluated.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,6 +197,7 @@ pub fn explain(
             scope: g.scope.clone(),
             scope_level: scope_level(&g.scope, &entity.id).to_string(),
             via_group: g.via_group.clone(),
+            group_chain: Vec::new(),
             matched: g.matched.clone(),
             condition: g.condition.clone(),
             may_be_propagating: propagating(

@@ -131,6 +131,55 @@ impl GraphClient {
         }))
     }
 
+    /// The groups `id` is a direct member of.
+    pub async fn member_of(&self, id: &str) -> Result<Vec<Principal>, ArmError> {
+        let list = self
+            .0
+            .list(
+                format!("/v1.0/directoryObjects/{id}/memberOf/microsoft.graph.group"),
+                "",
+            )
+            .await?;
+        Ok(list.iter().map(Principal::from_graph).collect())
+    }
+
+    /// The membership path from `principal` to `group`: the groups in between, the principal's
+    /// own group first and `group` last (empty when it is not a member).
+    pub async fn group_chain(&self, principal: &str, group: &str) -> Result<Vec<String>, ArmError> {
+        let mut parents: std::collections::HashMap<String, Option<String>> =
+            std::collections::HashMap::new();
+        let mut frontier = vec![principal.to_ascii_lowercase()];
+        parents.insert(principal.to_ascii_lowercase(), None);
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for member in &frontier {
+                for g in self.member_of(member).await? {
+                    let gid = g.id.to_ascii_lowercase();
+                    if parents.contains_key(&gid) {
+                        continue;
+                    }
+                    parents.insert(gid.clone(), Some(member.clone()));
+                    if gid.eq_ignore_ascii_case(group) {
+                        let mut chain = vec![gid.clone()];
+                        let mut at = gid;
+                        while let Some(Some(p)) = parents.get(&at) {
+                            if p.eq_ignore_ascii_case(principal) {
+                                break;
+                            }
+                            chain.push(p.clone());
+                            at = p.clone();
+                        }
+                        chain.reverse();
+                        return Ok(chain);
+                    }
+                    next.push(gid);
+                }
+            }
+            frontier = next;
+        }
+        Ok(Vec::new())
+    }
+
     /// The signed-in user (a delegated token only).
     pub async fn me(&self) -> Result<Principal, ArmError> {
         let mut v = self.0.get("/v1.0/me", "").await?;

@@ -49,20 +49,35 @@ fn describe_grant(g: &Grant, names: &dyn Fn(&str) -> String) -> String {
             scope,
             scope_level,
             via_group,
+            group_chain,
             matched,
             condition,
+            may_be_propagating,
             ..
         } => {
-            let group = via_group
-                .as_ref()
-                .map(|v| format!(", through group {}", names(v)))
-                .unwrap_or_default();
+            let group = match (via_group, group_chain.len()) {
+                (Some(v), 0 | 1) => format!(", through group {}", names(v)),
+                (Some(_), _) => format!(
+                    ", through groups {}",
+                    group_chain
+                        .iter()
+                        .map(|g| names(g))
+                        .collect::<Vec<_>>()
+                        .join(" ⊂ ")
+                ),
+                (None, _) => String::new(),
+            };
             let cond = if condition.is_some() {
                 " (conditional, not evaluated)"
             } else {
                 ""
             };
-            format!("✓ {role_name} at {scope_level} {scope}{group}: matches {matched}{cond}")
+            let young = if *may_be_propagating {
+                " — assigned minutes ago: it may still be propagating"
+            } else {
+                ""
+            };
+            format!("✓ {role_name} at {scope_level} {scope}{group}: matches {matched}{cond}{young}")
         }
         Grant::Sas {
             rule,
@@ -277,7 +292,7 @@ pub fn run(args: AccessArgs) -> Result<()> {
             .map(|g| g.into_iter().map(|x| x.id).collect())
             .unwrap_or_default();
         let ask = Ask::parse(&args.action);
-        let verdict: Explanation = explain::explain(
+        let mut verdict: Explanation = explain::explain(
             &snapshot,
             &Subject {
                 principal_id: &object_id,
@@ -287,16 +302,37 @@ pub fn run(args: AccessArgs) -> Result<()> {
             &facts.entity,
             &ask,
         );
+        for g in verdict.grants.iter_mut() {
+            if let Grant::Role {
+                via_group: Some(group),
+                group_chain,
+                ..
+            } = g
+            {
+                *group_chain = graph
+                    .group_chain(&object_id, group)
+                    .await
+                    .unwrap_or_default();
+            }
+        }
         if args.json {
             println!("{}", serde_json::to_string_pretty(&verdict)?);
             return Ok(());
         }
         let mut ids: Vec<String> = vec![object_id.clone()];
-        ids.extend(verdict.grants.iter().filter_map(|g| match g {
-            Grant::Role {
-                via_group: Some(v), ..
-            } => Some(v.clone()),
-            _ => None,
+        ids.extend(verdict.grants.iter().flat_map(|g| {
+            match g {
+                Grant::Role {
+                    group_chain,
+                    via_group,
+                    ..
+                } => group_chain
+                    .iter()
+                    .cloned()
+                    .chain(via_group.iter().cloned())
+                    .collect::<Vec<_>>(),
+                _ => Vec::new(),
+            }
         }));
         let found = graph.principals(&ids).await.unwrap_or_default();
         let names = |id: &str| {
