@@ -156,7 +156,10 @@ fn scenarios_give_the_right_verdict_and_proof_and_the_data_plane_agrees() {
         .unwrap();
     assert_eq!(role["role_name"], "Azure Relay Owner");
     assert_eq!(role["via_group"], engineering.as_str());
-    assert_eq!(role["group_chain"], serde_json::json!([platform.as_str(), engineering.as_str()]));
+    assert_eq!(
+        role["group_chain"],
+        serde_json::json!([platform.as_str(), engineering.as_str()])
+    );
     assert_eq!(
         role["scope"],
         format!(

@@ -642,3 +642,45 @@ fn a_twenty_sixth_listener_is_refused() {
         }
     });
 }
+
+#[test]
+fn concurrent_http_requests_each_get_their_own_answer() {
+    // A request and its body are written back to back on the control channel: interleaving two
+    // requests' frames would hand one request the other's body, or lose it.
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let _l = rig
+            .echo_listener(
+                "orders",
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            )
+            .await;
+        let http = auth::http_client(&rig.cloud).unwrap();
+        let sender = rig.sas("hybridconnections/orders/authorizationrules/sender");
+        let tasks: Vec<_> = (0..300)
+            .map(|i| {
+                let (endpoint, sender, http) =
+                    (rig.endpoint("orders"), sender.clone(), http.clone());
+                tokio::spawn(async move {
+                    let body = format!("request {i} {}", "y".repeat(i * 7 % 3000)).into_bytes();
+                    let r = listener::http_request(
+                        &endpoint,
+                        &sender,
+                        &http,
+                        "POST",
+                        &format!("/n/{i}"),
+                        &[],
+                        body.clone(),
+                    )
+                    .await
+                    .unwrap();
+                    assert_eq!(r.headers()["x-target"], format!("/orders/n/{i}"));
+                    assert_eq!(r.bytes().await.unwrap().to_vec(), body, "request {i}");
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+}

@@ -59,7 +59,8 @@ enum Rendezvous {
 
 struct ListenerHandle {
     id: String,
-    tx: mpsc::UnboundedSender<Message>,
+    /// Batches of messages written back to back (a request and its body are never split).
+    tx: mpsc::UnboundedSender<Vec<Message>>,
 }
 
 /// A request waiting for its listener to open the rendezvous.
@@ -82,7 +83,7 @@ impl Hub {
         self.listeners.lock().get(entity_key).map_or(0, Vec::len)
     }
 
-    fn pick(&self, entity_key: &str) -> Option<mpsc::UnboundedSender<Message>> {
+    fn pick(&self, entity_key: &str) -> Option<mpsc::UnboundedSender<Vec<Message>>> {
         let listeners = self.listeners.lock();
         let list = listeners.get(entity_key)?;
         if list.is_empty() {
@@ -101,10 +102,10 @@ impl Hub {
     pub fn entity_deleted(&self, entity_key: &str) {
         if let Some(list) = self.listeners.lock().remove(entity_key) {
             for l in list {
-                let _ = l.tx.send(Message::Close(Some(CloseFrame {
+                let _ = l.tx.send(vec![Message::Close(Some(CloseFrame {
                     code: 1001,
                     reason: "Endpoint was deleted".into(),
-                })));
+                }))]);
             }
         }
     }
@@ -445,7 +446,7 @@ async fn control_channel(
     socket: WebSocket,
     mut expires_at: Option<i64>,
 ) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Message>>();
     st.shared
         .hub
         .listeners
@@ -460,18 +461,20 @@ async fn control_channel(
         .set_listener_count(&key, st.shared.hub.listener_count(&key));
     let (mut sink, mut stream) = socket.split();
     let writer = tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            let closing = matches!(m, Message::Close(_));
-            if sink.send(m).await.is_err() || closing {
-                break;
+        while let Some(batch) = rx.recv().await {
+            for m in batch {
+                let closing = matches!(m, Message::Close(_));
+                if sink.send(m).await.is_err() || closing {
+                    return;
+                }
             }
         }
     });
     let close = |reason: &str| {
-        let _ = tx.send(Message::Close(Some(CloseFrame {
+        let _ = tx.send(vec![Message::Close(Some(CloseFrame {
             code: 1008,
             reason: reason.to_string().into(),
-        })));
+        }))]);
     };
     let grace = st.shared.options.token_grace_secs;
     // A response JSON may be followed by its body as the next binary message.
@@ -536,7 +539,14 @@ async fn control_channel(
     st.shared
         .set_listener_count(&key, st.shared.hub.listener_count(&key));
     drop(tx);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    let mut writer = writer;
+    if tokio::time::timeout(Duration::from_secs(2), &mut writer)
+        .await
+        .is_err()
+    {
+        // Senders still hold the channel; end it so they see the listener is gone.
+        writer.abort();
+    }
 }
 
 /// A renewed token is checked against any host name (the control channel has no Host header
@@ -710,7 +720,7 @@ async fn connect(
     st.shared.hub.accepts.lock().insert(id.clone(), tx);
     let accept = json!({"accept": {"address": address, "id": id, "connectHeaders": connect_headers, "remoteEndpoint": remote_json(remote)}});
     if listener
-        .send(Message::Text(accept.to_string().into()))
+        .send(vec![Message::Text(accept.to_string().into())])
         .is_err()
     {
         st.shared.hub.accepts.lock().remove(&id);
@@ -987,13 +997,11 @@ async fn http_request(
     let (tx, rx) = oneshot::channel();
     if bytes.len() <= INLINE_LIMIT {
         st.shared.hub.replies.lock().insert(id.clone(), tx);
-        let mut sent = listener
-            .send(Message::Text(request.to_string().into()))
-            .is_ok();
+        let mut batch = vec![Message::Text(request.to_string().into())];
         if has_body {
-            sent &= listener.send(Message::Binary(bytes.clone())).is_ok();
+            batch.push(Message::Binary(bytes.clone()));
         }
-        if !sent {
+        if listener.send(batch).is_err() {
             st.shared.hub.replies.lock().remove(&id);
             return relay_error(StatusCode::BAD_GATEWAY, "The listener went away.");
         }
@@ -1008,16 +1016,31 @@ async fn http_request(
         );
         let only = json!({"request": {"address": address, "id": id}});
         if listener
-            .send(Message::Text(only.to_string().into()))
+            .send(vec![Message::Text(only.to_string().into())])
             .is_err()
         {
             st.shared.hub.rendezvous_requests.lock().remove(&id);
             return relay_error(StatusCode::BAD_GATEWAY, "The listener went away.");
         }
     }
-    let outcome = tokio::time::timeout(RESPONSE_TIMEOUT, rx).await;
+    // Wait for the reply, but not for a listener that has gone away meanwhile.
+    let gone = async {
+        while !listener.is_closed() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+    let outcome = tokio::select! {
+        o = tokio::time::timeout(RESPONSE_TIMEOUT, rx) => Some(o),
+        _ = gone => None,
+    };
     st.shared.hub.replies.lock().remove(&id);
     st.shared.hub.rendezvous_requests.lock().remove(&id);
+    let Some(outcome) = outcome else {
+        return relay_error(
+            StatusCode::BAD_GATEWAY,
+            "The listener went away before it answered.",
+        );
+    };
     let Ok(Ok(reply)) = outcome else {
         let mut r = (StatusCode::GATEWAY_TIMEOUT, axum::Json(json!({"error": {"code": "GatewayTimeout", "message": "The request was routed to the listener but the listener did not respond in the required time."}}))).into_response();
         r.headers_mut()
