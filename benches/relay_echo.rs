@@ -230,6 +230,63 @@ fn main() {
         .await
     });
     row("(c) direct loopback WebSocket echo (no relay)", &direct);
+
+    // (c') the same over TLS (the emulator's own certificate): what TLS alone costs.
+    let direct_tls = runtime.block_on(async {
+        let identity =
+            emulator::tls::server_identity(&dir.path().join("state")).expect("tls identity");
+        use rustls_pki_types::pem::PemObject;
+        let certs: Vec<_> =
+            rustls_pki_types::CertificateDer::pem_slice_iter(identity.cert_chain_pem.as_bytes())
+                .map(|c| c.expect("cert"))
+                .collect();
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes())
+            .expect("key");
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let _ = tcp.set_nodelay(true);
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let tls = acceptor.accept(tcp).await.expect("tls");
+                    let mut ws = tokio_tungstenite::accept_async(tls).await.expect("accept");
+                    while let Some(Ok(m)) = ws.next().await {
+                        if matches!(m, Message::Close(_)) || ws.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let connector = connector.clone();
+        echo_load(|| {
+            let connector = connector.clone();
+            async move {
+                let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+                    format!("wss://localhost:{port}/"),
+                    None,
+                    true,
+                    Some(connector),
+                )
+                .await
+                .expect("connect");
+                ws
+            }
+        })
+        .await
+    });
+    row(
+        "(c') direct loopback WebSocket echo over TLS (no relay)",
+        &direct_tls,
+    );
     if let Some(h) = &hyco {
         println!(
             "(a)/(b) throughput = {:.2} (goal >= 3)",
@@ -240,6 +297,11 @@ fn main() {
         "(a)/(c) throughput = {:.2} (goal >= 0.5); p99 (a)/(c) = {:.2} (goal <= 2)",
         ours.per_second / direct.per_second,
         ours.p99_ms / direct.p99_ms
+    );
+    println!(
+        "(a)/(c') throughput = {:.2}; p99 (a)/(c') = {:.2} (TLS on both)",
+        ours.per_second / direct_tls.per_second,
+        ours.p99_ms / direct_tls.p99_ms
     );
 
     // HTTP through the relay: to our listener, then to a hyco-https listener.
