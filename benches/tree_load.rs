@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use relay_explorer::arm::tree::{Include, Scope};
 use relay_explorer::arm::{ArmClient, DEFAULT_CONCURRENCY};
-use relay_explorer::auth::{self, AuthMethod, ManagedIdentityChoice, SignIn, Vault};
+use relay_explorer::auth::{self, SignIn, Vault};
 use relay_explorer::cloud::Cloud;
 use relay_explorer::emulator::{self, Options, seed};
 
@@ -43,14 +43,12 @@ fn main() {
 
     let ours: Vec<f64> = runtime.block_on(async {
         let http = auth::http_client(&cloud).expect("http");
-        let sign_in = SignIn {
-            cloud: cloud.clone(),
-            method: AuthMethod::ClientSecret,
-            tenant_id: Some(ready.tenant_id.clone()),
-            client_id: Some(running.ready.admin.client_id.clone()),
-            client_secret: Some(running.ready.admin.client_secret.clone()),
-            managed_identity: ManagedIdentityChoice::SystemAssigned,
-        };
+        let sign_in = SignIn::client_secret(
+            cloud.clone(),
+            &ready.tenant_id,
+            &running.ready.admin.client_id,
+            &running.ready.admin.client_secret,
+        );
         let credential =
             auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("bench")), None)
                 .expect("credential");

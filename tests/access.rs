@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use relay_explorer::auth::{self, AuthMethod, ManagedIdentityChoice, SignIn, Vault};
+use relay_explorer::auth::{self, SignIn, Vault};
 use relay_explorer::cloud::Cloud;
 use relay_explorer::relay::client::{Endpoint, TokenSource, tls_connector};
 use relay_explorer::relay::listener::{self, ListenerEvent};
@@ -78,14 +78,12 @@ fn really_sends(emu: &TestEmulator, app: &str, entity: &str) -> Result<(), Strin
             }
         });
         let http = auth::http_client(&cloud).unwrap();
-        let sign_in = SignIn {
-            cloud: cloud.clone(),
-            method: AuthMethod::ClientSecret,
-            tenant_id: Some(emu.ready.tenant_id.clone()),
-            client_id: p.client_id.clone(),
-            client_secret: p.client_secret.clone(),
-            managed_identity: ManagedIdentityChoice::SystemAssigned,
-        };
+        let sign_in = SignIn::client_secret(
+            cloud.clone(),
+            &emu.ready.tenant_id,
+            p.client_id.as_deref().unwrap(),
+            p.client_secret.as_deref().unwrap(),
+        );
         let credential =
             auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("test")), None).unwrap();
         let token = TokenSource::Entra {

@@ -258,20 +258,13 @@ fn bad_input_gets_one_line_errors() {
 fn entities_rules_and_keys_are_managed_through_the_client() {
     use relay_explorer::arm::relay::KeyKind;
     use relay_explorer::arm::{ArmClient, DEFAULT_CONCURRENCY};
-    use relay_explorer::auth::{self, AuthMethod, ManagedIdentityChoice, SignIn, Vault};
+    use relay_explorer::auth::{self, SignIn, Vault};
     use relay_explorer::cloud::Cloud;
     let emu = TestEmulator::start();
     let (cloud, ready) = Cloud::from_ready_file(&emu.ready_file).unwrap();
     emu.block_on(async {
         let http = auth::http_client(&cloud).unwrap();
-        let sign_in = SignIn {
-            cloud: cloud.clone(),
-            method: AuthMethod::ClientSecret,
-            tenant_id: Some(ready.tenant_id.clone()),
-            client_id: Some(emu.ready.admin.client_id.clone()),
-            client_secret: Some(emu.ready.admin.client_secret.clone()),
-            managed_identity: ManagedIdentityChoice::SystemAssigned,
-        };
+        let sign_in = SignIn::client_secret(cloud.clone(), &ready.tenant_id, &emu.ready.admin.client_id, &emu.ready.admin.client_secret);
         let credential = auth::credential(&sign_in, &http, std::sync::Arc::new(Vault::in_memory("test")), None).unwrap();
         let arm = ArmClient::new(&cloud, &http, credential, DEFAULT_CONCURRENCY);
         let ns = format!("/subscriptions/{}/resourceGroups/rg-relay-test/providers/Microsoft.Relay/namespaces/northwind-relay-test", ready.subscription_id);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::*;
 use futures::{SinkExt, StreamExt};
 use relay_explorer::access::{PrincipalType, RoleAssignment};
-use relay_explorer::auth::{self, AuthMethod, ManagedIdentityChoice, SignIn, Vault};
+use relay_explorer::auth::{self, SignIn, Vault};
 use relay_explorer::cloud::Cloud;
 use relay_explorer::relay::client::{Endpoint, TokenSource, tls_connector};
 use relay_explorer::relay::listener::{self, ListenerEvent};
@@ -82,14 +82,12 @@ impl Rig {
     fn entra(&self, app: &str) -> TokenSource {
         let p = self.emu.principal(app);
         let http = auth::http_client(&self.cloud).unwrap();
-        let sign_in = SignIn {
-            cloud: self.cloud.clone(),
-            method: AuthMethod::ClientSecret,
-            tenant_id: Some(self.emu.ready.tenant_id.clone()),
-            client_id: p.client_id.clone(),
-            client_secret: p.client_secret.clone(),
-            managed_identity: ManagedIdentityChoice::SystemAssigned,
-        };
+        let sign_in = SignIn::client_secret(
+            self.cloud.clone(),
+            &self.emu.ready.tenant_id,
+            p.client_id.as_deref().unwrap(),
+            p.client_secret.as_deref().unwrap(),
+        );
         let credential =
             auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("test")), None).unwrap();
         TokenSource::Entra {

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use common::*;
 use relay_explorer::arm::tree::{Include, Scope};
 use relay_explorer::arm::{ArmClient, DEFAULT_CONCURRENCY};
-use relay_explorer::auth::{
-    self, AuthMethod, DeviceCodeCredential, ManagedIdentityChoice, SecretKind, SignIn, Vault,
-};
+use relay_explorer::auth::{self, DeviceCodeCredential, SecretKind, SignIn, Vault};
 use relay_explorer::cloud::Cloud;
 
 #[test]
@@ -138,14 +136,12 @@ fn a_hundred_namespaces_of_fifty_hybrid_connections_come_back_whole_through_smal
     let (cloud, ready) = Cloud::from_ready_file(&emu.ready_file).unwrap();
     let nodes = emu.block_on(async {
         let http = auth::http_client(&cloud).unwrap();
-        let sign_in = SignIn {
-            cloud: cloud.clone(),
-            method: AuthMethod::ClientSecret,
-            tenant_id: Some(ready.tenant_id.clone()),
-            client_id: Some(emu.ready.admin.client_id.clone()),
-            client_secret: Some(emu.ready.admin.client_secret.clone()),
-            managed_identity: ManagedIdentityChoice::SystemAssigned,
-        };
+        let sign_in = SignIn::client_secret(
+            cloud.clone(),
+            &ready.tenant_id,
+            &emu.ready.admin.client_id,
+            &emu.ready.admin.client_secret,
+        );
         let credential =
             auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("test")), None).unwrap();
         let client = ArmClient::new(&cloud, &http, credential, DEFAULT_CONCURRENCY);

@@ -44,8 +44,18 @@ fn role(
     }
 }
 
+/// Every built-in role, made once.
+pub fn all() -> &'static [RoleDefinition] {
+    static ALL: std::sync::LazyLock<Vec<RoleDefinition>> = std::sync::LazyLock::new(build);
+    &ALL
+}
+
 /// Every built-in role the emulator knows, in a stable order.
 pub fn roles() -> Vec<RoleDefinition> {
+    all().to_vec()
+}
+
+fn build() -> Vec<RoleDefinition> {
     vec![
         role(
             OWNER,
@@ -218,7 +228,7 @@ const LEAST_PRIVILEGE_ORDER: &[&str] = &[
 
 /// The least privileged built-in role that grants `action` (what to ask for after a 403).
 pub fn least_privileged_role(action: &str, kind: super::ActionKind) -> Option<RoleDefinition> {
-    let all = roles();
+    let all = all();
     LEAST_PRIVILEGE_ORDER
         .iter()
         .filter_map(|id| all.iter().find(|r| r.id == *id))

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{ActionKind, Block, Snapshot, Subject, Target, builtin, evaluate};
+use super::{ActionKind, Snapshot, Subject, Target, builtin, evaluate};
 
 pub const LISTEN: &str = "Microsoft.Relay/namespaces/messages/listen/action";
 pub const SEND: &str = "Microsoft.Relay/namespaces/messages/send/action";
@@ -39,7 +39,7 @@ impl Ask {
             Ask::Action(a) => {
                 // A data action is one that a built-in role names among its DataActions (broad
                 // patterns such as `Microsoft.Relay/*` say nothing about which actions are data).
-                let data = builtin::roles()
+                let data = builtin::all()
                     .iter()
                     .flat_map(|r| r.permissions.iter())
                     .flat_map(|p| p.data_actions.iter())
@@ -122,24 +122,8 @@ pub enum Grant {
     Anonymous,
 }
 
-/// One thing that takes the action away.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Blocker {
-    Deny {
-        deny_assignment_id: String,
-        name: String,
-        scope: String,
-        matched: String,
-    },
-    NotActions {
-        assignment_id: String,
-        role_name: String,
-        via_group: Option<String>,
-        matched: String,
-        excluded_by: String,
-    },
-}
+/// One thing that takes the action away (a deny assignment, or a role's NotActions).
+pub use super::Block as Blocker;
 
 /// The verdict with its proof.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -212,36 +196,7 @@ pub fn explain(
     if anonymous {
         grants.push(Grant::Anonymous);
     }
-    let blocked_by = verdict
-        .blocked_by
-        .iter()
-        .map(|b| match b {
-            Block::Deny {
-                deny_assignment_id,
-                name,
-                scope,
-                matched,
-            } => Blocker::Deny {
-                deny_assignment_id: deny_assignment_id.clone(),
-                name: name.clone(),
-                scope: scope.clone(),
-                matched: matched.clone(),
-            },
-            Block::NotActions {
-                assignment_id,
-                role_name,
-                via_group,
-                matched,
-                excluded_by,
-            } => Blocker::NotActions {
-                assignment_id: assignment_id.clone(),
-                role_name: role_name.clone(),
-                via_group: via_group.clone(),
-                matched: matched.clone(),
-                excluded_by: excluded_by.clone(),
-            },
-        })
-        .collect();
+    let blocked_by = verdict.blocked_by.clone();
     Explanation {
         allowed: verdict.allowed || anonymous,
         action,

@@ -67,7 +67,8 @@ pub struct RoleGrant {
 }
 
 /// Something that takes the action away.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Block {
     /// A deny assignment: it wins over every grant.
     Deny {

@@ -58,6 +58,20 @@ pub struct SignIn {
     pub managed_identity: ManagedIdentityChoice,
 }
 
+impl SignIn {
+    /// An app registration signing in with a client secret.
+    pub fn client_secret(cloud: Cloud, tenant_id: &str, client_id: &str, secret: &str) -> Self {
+        Self {
+            cloud,
+            method: AuthMethod::ClientSecret,
+            tenant_id: Some(tenant_id.to_string()),
+            client_id: Some(client_id.to_string()),
+            client_secret: Some(secret.to_string()),
+            managed_identity: ManagedIdentityChoice::SystemAssigned,
+        }
+    }
+}
+
 impl std::fmt::Debug for SignIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignIn")

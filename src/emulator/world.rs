@@ -295,11 +295,18 @@ impl World {
         kind: access::ActionKind,
     ) -> access::Verdict {
         let groups = self.transitive_groups(principal_id);
-        let definitions = self.role_definitions();
+        // Built-ins are made once; a copy is needed only when custom roles join them.
+        let with_custom;
+        let definitions: &[RoleDefinition] = if self.custom_roles.is_empty() {
+            access::builtin::all()
+        } else {
+            with_custom = self.role_definitions();
+            &with_custom
+        };
         let mgs = self.management_group_scopes(scope);
         access::evaluate(
             &access::Snapshot {
-                definitions: &definitions,
+                definitions,
                 assignments: &self.role_assignments,
                 deny_assignments: &self.deny_assignments,
             },
