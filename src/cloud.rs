@@ -94,7 +94,12 @@ impl Cloud {
         })?;
         let ready: ReadyFile = serde_json::from_str(&text)
             .with_context(|| format!("{} is not an emulator ready file", path.display()))?;
-        let cloud = Self {
+        Ok((Self::from_ready(&ready), ready))
+    }
+
+    /// The custom cloud an emulator's ready information describes.
+    pub fn from_ready(ready: &ReadyFile) -> Self {
+        Self {
             name: "RelayExplorerEmulator".into(),
             authority_host: ready.authority_host.clone(),
             resource_manager: ready.resource_manager.clone(),
@@ -104,8 +109,7 @@ impl Cloud {
             graph_scope: "https://graph.microsoft.com/.default".into(),
             relay_scope: "https://relay.azure.net/.default".into(),
             ca_cert: Some(PathBuf::from(&ready.ca_cert)),
-        };
-        Ok((cloud, ready))
+        }
     }
 }
 
@@ -119,6 +123,19 @@ pub struct ReadyFile {
     pub resource_manager: String,
     pub graph: String,
     pub ca_cert: String,
+}
+
+impl From<&crate::emulator::ReadyInfo> for ReadyFile {
+    fn from(r: &crate::emulator::ReadyInfo) -> Self {
+        Self {
+            tenant_id: r.tenant_id.clone(),
+            subscription_id: r.subscription_id.clone(),
+            authority_host: r.authority_host.clone(),
+            resource_manager: r.resource_manager.clone(),
+            graph: r.graph.clone(),
+            ca_cert: r.ca_cert.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

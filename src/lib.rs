@@ -4,7 +4,8 @@
 //! Layout (see `docs/architecture.md`):
 //! - [`access`]: Azure RBAC evaluated and explained (pure);
 //! - [`emulator`]: Entra ID, managed identity, ARM and Graph over TLS, for tests, CI and demos;
-//! - [`cli`]: the command line.
+//! - [`cli`]: the command line;
+//! - `gui`: the desktop window (feature `gui`, on by default).
 
 pub mod access;
 pub mod arm;
@@ -12,4 +13,6 @@ pub mod auth;
 pub mod cli;
 pub mod cloud;
 pub mod emulator;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod relay;

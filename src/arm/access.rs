@@ -197,3 +197,214 @@ impl ArmClient {
         })
     }
 }
+
+/// A principal's verdict on one entity, with what a reader needs to show it: the object id that
+/// was checked (a client id is resolved to it), the warning about that, and display names of the
+/// principal and of the groups in its proof.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub verdict: crate::access::explain::Explanation,
+    pub object_id: String,
+    pub warning: Option<String>,
+    /// Display names by lower-cased object id.
+    pub names: std::collections::HashMap<String, String>,
+    /// The principal as the directory knows it (kind, client id), when it could be read.
+    pub principal: Option<super::graph::Principal>,
+    pub entity_id: String,
+}
+
+impl Checked {
+    /// `Name (id)` for an object id, or the id alone.
+    pub fn name(&self, id: &str) -> String {
+        match self.names.get(&id.to_ascii_lowercase()) {
+            Some(n) => format!("{n} ({id})"),
+            None => id.to_string(),
+        }
+    }
+}
+
+/// An error a person can act on, from a refusal or failure of Resource Manager.
+pub fn actionable(e: &ArmError) -> anyhow::Error {
+    match e {
+        ArmError::Service {
+            status: 403,
+            message,
+            ..
+        } => anyhow::anyhow!("{message} Ask an owner of the scope for a role that grants it."),
+        ArmError::Service {
+            status: 401,
+            message,
+            ..
+        } => anyhow::anyhow!("{message} Sign in again."),
+        ArmError::Service { code, message, .. } if code == "SubscriptionNotFound" => {
+            anyhow::anyhow!(
+                "{message} Check the id, or run `relay-explorer ls` to see the subscriptions you can reach."
+            )
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// An object id for what the user typed (an object id, a user principal name or a client id),
+/// with a warning when it was a client id.
+pub async fn resolve_principal(
+    graph: &super::graph::GraphClient,
+    who: &str,
+) -> anyhow::Result<(String, Option<String>)> {
+    use anyhow::{anyhow, bail};
+    let who = who.trim();
+    if who.contains('@') {
+        let user = graph
+            .user(who)
+            .await
+            .map_err(|e| anyhow!("no user '{who}' in the directory: {e}"))?;
+        return Ok((user.id, None));
+    }
+    if uuid::Uuid::parse_str(who).is_err() {
+        bail!("'{who}' is neither an object id (a GUID) nor a user principal name (name@domain)");
+    }
+    if !graph
+        .principals(&[who.to_string()])
+        .await
+        .map_err(|e| anyhow!("cannot look up '{who}': {e}"))?
+        .is_empty()
+    {
+        return Ok((who.to_ascii_lowercase(), None));
+    }
+    match graph.by_app_id(who).await.ok().flatten() {
+        Some(sp) => Ok((
+            sp.id.clone(),
+            Some(format!(
+                "'{who}' is the client (application) id of {} ({}); role assignments name its object id {}, used here",
+                sp.display_name, sp.kind, sp.id
+            )),
+        )),
+        None => bail!("no principal with object id or client id '{who}' in the directory"),
+    }
+}
+
+/// Who may Listen, Send or Manage on an entity: every principal with an assignment that reaches
+/// it, its SAS rules, and anyone.
+pub async fn who_can(
+    arm: &ArmClient,
+    graph: &super::graph::GraphClient,
+    entity_id: &str,
+) -> anyhow::Result<Vec<crate::access::explain::WhoRow>> {
+    use crate::access::explain::{self, Principal};
+    let facts = arm
+        .access_facts(entity_id)
+        .await
+        .map_err(|e| actionable(&e))?;
+    let snapshot = crate::access::Snapshot {
+        definitions: &facts.definitions,
+        assignments: &facts.assignments,
+        deny_assignments: &facts.deny_assignments,
+    };
+    let mut ids: Vec<String> = facts
+        .assignments
+        .iter()
+        .map(|a| a.principal_id.to_ascii_lowercase())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let found = graph.principals(&ids).await.unwrap_or_default();
+    let groups = futures::future::join_all(ids.iter().map(|id| graph.transitive_groups(id))).await;
+    let principals: Vec<Principal> = ids
+        .iter()
+        .zip(groups)
+        .map(|(id, groups)| {
+            let p = found.iter().find(|f| f.id.eq_ignore_ascii_case(id));
+            Principal {
+                id: id.clone(),
+                kind: p.map_or_else(|| "unknown".into(), |p| p.kind.clone()),
+                display_name: p.map(|p| p.display_name.clone()),
+                groups: groups
+                    .map(|g| g.into_iter().map(|x| x.id).collect())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(explain::who_can(
+        &snapshot,
+        &principals,
+        &facts.management_groups,
+        &facts.entity,
+    ))
+}
+
+/// May `who` do `action` (listen, send, manage or any action) on the entity, and why.
+pub async fn check(
+    arm: &ArmClient,
+    graph: &super::graph::GraphClient,
+    entity_id: &str,
+    who: &str,
+    action: &str,
+) -> anyhow::Result<Checked> {
+    use crate::access::explain::{self, Ask, Grant};
+    let facts = arm
+        .access_facts(entity_id)
+        .await
+        .map_err(|e| actionable(&e))?;
+    let snapshot = crate::access::Snapshot {
+        definitions: &facts.definitions,
+        assignments: &facts.assignments,
+        deny_assignments: &facts.deny_assignments,
+    };
+    let (object_id, warning) = resolve_principal(graph, who).await?;
+    let groups: Vec<String> = graph
+        .transitive_groups(&object_id)
+        .await
+        .map(|g| g.into_iter().map(|x| x.id).collect())
+        .unwrap_or_default();
+    let mut verdict = explain::explain(
+        &snapshot,
+        &crate::access::Subject {
+            principal_id: &object_id,
+            groups: &groups,
+        },
+        &facts.management_groups,
+        &facts.entity,
+        &Ask::parse(action),
+    );
+    for g in verdict.grants.iter_mut() {
+        if let Grant::Role {
+            via_group: Some(group),
+            group_chain,
+            ..
+        } = g
+        {
+            *group_chain = graph
+                .group_chain(&object_id, group)
+                .await
+                .unwrap_or_default();
+        }
+    }
+    let mut ids: Vec<String> = vec![object_id.clone()];
+    for g in &verdict.grants {
+        if let Grant::Role {
+            group_chain,
+            via_group,
+            ..
+        } = g
+        {
+            ids.extend(group_chain.iter().cloned());
+            ids.extend(via_group.iter().cloned());
+        }
+    }
+    let found = graph.principals(&ids).await.unwrap_or_default();
+    let principal = found
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(&object_id))
+        .cloned();
+    Ok(Checked {
+        names: found
+            .into_iter()
+            .map(|p| (p.id.to_ascii_lowercase(), p.display_name))
+            .collect(),
+        verdict,
+        object_id,
+        warning,
+        principal,
+        entity_id: facts.entity.id,
+    })
+}

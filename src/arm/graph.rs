@@ -71,6 +71,28 @@ impl GraphClient {
     }
 
     /// The principals behind `ids` (unknown ids are left out, as Graph does).
+    /// Fills in `principal_name` of role-assignment nodes.
+    pub async fn name_principals(&self, nodes: &mut [super::tree::Node]) -> Result<(), ArmError> {
+        let ids: Vec<String> = nodes
+            .iter()
+            .filter_map(|n| n.principal_id.clone())
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let found = self.principals(&ids).await?;
+        for n in nodes.iter_mut() {
+            if let Some(p) = n
+                .principal_id
+                .as_ref()
+                .and_then(|id| found.iter().find(|f| f.id.eq_ignore_ascii_case(id)))
+            {
+                n.principal_name = Some(p.display_name.clone());
+            }
+        }
+        Ok(())
+    }
+
     pub async fn principals(&self, ids: &[String]) -> Result<Vec<Principal>, ArmError> {
         let mut unique: Vec<String> = ids.iter().map(|i| i.to_ascii_lowercase()).collect();
         unique.sort();

@@ -1,12 +1,10 @@
 //! `relay-explorer access`: who may Listen, Send or Manage on an entity, and exactly why.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 
 use super::account::CredentialArgs;
-use super::ls::explain as explain_error;
-use crate::access::explain::{self, Ask, Blocker, Explanation, Grant, Principal};
-use crate::access::{Snapshot, Subject};
+use crate::access::explain;
 use crate::arm::graph::GraphClient;
 use crate::arm::{ArmClient, DEFAULT_CONCURRENCY};
 
@@ -40,80 +38,6 @@ pub struct AccessArgs {
     pub probe_imds: bool,
     #[command(flatten)]
     pub credentials: CredentialArgs,
-}
-
-fn describe_grant(g: &Grant, names: &dyn Fn(&str) -> String) -> String {
-    match g {
-        Grant::Role {
-            role_name,
-            scope,
-            scope_level,
-            via_group,
-            group_chain,
-            matched,
-            condition,
-            may_be_propagating,
-            ..
-        } => {
-            let group = match (via_group, group_chain.len()) {
-                (Some(v), 0 | 1) => format!(", through group {}", names(v)),
-                (Some(_), _) => format!(
-                    ", through groups {}",
-                    group_chain
-                        .iter()
-                        .map(|g| names(g))
-                        .collect::<Vec<_>>()
-                        .join(" ⊂ ")
-                ),
-                (None, _) => String::new(),
-            };
-            let cond = if condition.is_some() {
-                " (conditional, not evaluated)"
-            } else {
-                ""
-            };
-            let young = if *may_be_propagating {
-                " — assigned minutes ago: it may still be propagating"
-            } else {
-                ""
-            };
-            format!("✓ {role_name} at {scope_level} {scope}{group}: matches {matched}{cond}{young}")
-        }
-        Grant::Sas {
-            rule,
-            scope,
-            rights,
-        } => format!(
-            "· SAS rule '{rule}' ({}) at {scope}, for whoever holds its key",
-            rights.join(", ")
-        ),
-        Grant::Anonymous => "✓ anyone: the entity accepts anonymous senders".to_string(),
-    }
-}
-
-fn describe_block(b: &Blocker, names: &dyn Fn(&str) -> String) -> String {
-    match b {
-        Blocker::Deny {
-            name,
-            scope,
-            matched,
-            ..
-        } => format!(
-            "✗ deny assignment '{name}' at {scope} matches {matched}: it wins over every grant"
-        ),
-        Blocker::NotActions {
-            role_name,
-            via_group,
-            excluded_by,
-            ..
-        } => {
-            let group = via_group
-                .as_ref()
-                .map(|v| format!(" (through group {})", names(v)))
-                .unwrap_or_default();
-            format!("✗ {role_name}{group} excludes it by {excluded_by}")
-        }
-    }
 }
 
 fn diagnose(args: &AccessArgs) -> Result<()> {
@@ -216,47 +140,8 @@ pub fn run(args: AccessArgs) -> Result<()> {
             DEFAULT_CONCURRENCY,
         );
         let graph = GraphClient::new(&session.cloud, &session.http, session.credential.clone());
-        let facts = arm
-            .access_facts(&entity)
-            .await
-            .map_err(|e| explain_error(&e))?;
-        let snapshot = Snapshot {
-            definitions: &facts.definitions,
-            assignments: &facts.assignments,
-            deny_assignments: &facts.deny_assignments,
-        };
         if args.who {
-            let mut ids: Vec<String> = facts
-                .assignments
-                .iter()
-                .map(|a| a.principal_id.to_ascii_lowercase())
-                .collect();
-            ids.sort();
-            ids.dedup();
-            let found = graph.principals(&ids).await.unwrap_or_default();
-            let mut principals = Vec::new();
-            for id in &ids {
-                let p = found.iter().find(|f| f.id.eq_ignore_ascii_case(id));
-                let groups = graph
-                    .transitive_groups(id)
-                    .await
-                    .map(|g| g.into_iter().map(|x| x.id).collect())
-                    .unwrap_or_default();
-                principals.push(Principal {
-                    id: id.clone(),
-                    kind: p
-                        .map(|p| p.kind.clone())
-                        .unwrap_or_else(|| "unknown".into()),
-                    display_name: p.map(|p| p.display_name.clone()),
-                    groups,
-                });
-            }
-            let rows = explain::who_can(
-                &snapshot,
-                &principals,
-                &facts.management_groups,
-                &facts.entity,
-            );
+            let rows = crate::arm::access::who_can(&arm, &graph, &entity).await?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
@@ -282,67 +167,18 @@ pub fn run(args: AccessArgs) -> Result<()> {
         let Some(who) = &args.principal else {
             bail!("give --principal ID_OR_NAME (and --action), or --who for the whole matrix");
         };
-        let (object_id, warning) = resolve_principal(&graph, who).await?;
-        if let Some(w) = &warning {
+        let checked = crate::arm::access::check(&arm, &graph, &entity, who, &args.action).await?;
+        if let Some(w) = &checked.warning {
             eprintln!("warning: {w}");
         }
-        let groups: Vec<String> = graph
-            .transitive_groups(&object_id)
-            .await
-            .map(|g| g.into_iter().map(|x| x.id).collect())
-            .unwrap_or_default();
-        let ask = Ask::parse(&args.action);
-        let mut verdict: Explanation = explain::explain(
-            &snapshot,
-            &Subject {
-                principal_id: &object_id,
-                groups: &groups,
-            },
-            &facts.management_groups,
-            &facts.entity,
-            &ask,
-        );
-        for g in verdict.grants.iter_mut() {
-            if let Grant::Role {
-                via_group: Some(group),
-                group_chain,
-                ..
-            } = g
-            {
-                *group_chain = graph
-                    .group_chain(&object_id, group)
-                    .await
-                    .unwrap_or_default();
-            }
-        }
+        let verdict = &checked.verdict;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&verdict)?);
+            println!("{}", serde_json::to_string_pretty(verdict)?);
             return Ok(());
         }
-        let mut ids: Vec<String> = vec![object_id.clone()];
-        ids.extend(verdict.grants.iter().flat_map(|g| {
-            match g {
-                Grant::Role {
-                    group_chain,
-                    via_group,
-                    ..
-                } => group_chain
-                    .iter()
-                    .cloned()
-                    .chain(via_group.iter().cloned())
-                    .collect::<Vec<_>>(),
-                _ => Vec::new(),
-            }
-        }));
-        let found = graph.principals(&ids).await.unwrap_or_default();
-        let names = |id: &str| {
-            found
-                .iter()
-                .find(|p| p.id.eq_ignore_ascii_case(id))
-                .map(|p| format!("{} ({id})", p.display_name))
-                .unwrap_or_else(|| id.to_string())
-        };
-        let entity_name = facts.entity.id.rsplit('/').next().unwrap_or_default();
+        let names = |id: &str| checked.name(id);
+        let object_id = &checked.object_id;
+        let entity_name = checked.entity_id.rsplit('/').next().unwrap_or_default();
         println!(
             "{}: {} may {}{} on '{entity_name}'",
             if verdict.allowed {
@@ -350,11 +186,11 @@ pub fn run(args: AccessArgs) -> Result<()> {
             } else {
                 "NOT ALLOWED"
             },
-            names(&object_id),
+            names(object_id),
             if verdict.allowed { "" } else { "not " },
             args.action
         );
-        if let Some(p) = found.iter().find(|p| p.id.eq_ignore_ascii_case(&object_id))
+        if let Some(p) = &checked.principal
             && let Some(app_id) = &p.app_id
         {
             println!(
@@ -372,63 +208,14 @@ pub fn run(args: AccessArgs) -> Result<()> {
             verdict.action
         );
         for g in &verdict.grants {
-            println!("  {}", describe_grant(g, &names));
+            println!("  {}", explain::describe_grant(g, &names));
         }
         for b in &verdict.blocked_by {
-            println!("  {}", describe_block(b, &names));
+            println!("  {}", explain::describe_block(b, &names));
         }
-        if !verdict.allowed
-            && !verdict
-                .grants
-                .iter()
-                .any(|g| matches!(g, Grant::Role { .. }))
-        {
-            let kind = if verdict.data_action {
-                crate::access::ActionKind::DataAction
-            } else {
-                crate::access::ActionKind::Action
-            };
-            println!(
-                "  {}",
-                crate::access::builtin::missing_permission_hint(
-                    &verdict.action,
-                    kind,
-                    Some(&facts.entity.id)
-                )
-            );
+        if let Some(hint) = explain::refusal_hint(verdict, &checked.entity_id) {
+            println!("  {hint}");
         }
         Ok(())
     })
-}
-
-/// An object id for what the user typed, with a warning when it was a client id.
-async fn resolve_principal(graph: &GraphClient, who: &str) -> Result<(String, Option<String>)> {
-    if who.contains('@') {
-        let user = graph
-            .user(who)
-            .await
-            .map_err(|e| anyhow!("no user '{who}' in the directory: {e}"))?;
-        return Ok((user.id, None));
-    }
-    if uuid::Uuid::parse_str(who).is_err() {
-        bail!("'{who}' is neither an object id (a GUID) nor a user principal name (name@domain)");
-    }
-    if !graph
-        .principals(&[who.to_string()])
-        .await
-        .map_err(|e| anyhow!("cannot look up '{who}': {e}"))?
-        .is_empty()
-    {
-        return Ok((who.to_ascii_lowercase(), None));
-    }
-    match graph.by_app_id(who).await.ok().flatten() {
-        Some(sp) => Ok((
-            sp.id.clone(),
-            Some(format!(
-                "'{who}' is the client (application) id of {} ({}); role assignments name its object id {}, used here",
-                sp.display_name, sp.kind, sp.id
-            )),
-        )),
-        None => bail!("no principal with object id or client id '{who}' in the directory"),
-    }
 }

@@ -32,24 +32,7 @@ pub struct LsArgs {
 
 /// One line of advice for a failed management call.
 pub fn explain(e: &ArmError) -> anyhow::Error {
-    match e {
-        ArmError::Service {
-            status: 403,
-            message,
-            ..
-        } => anyhow!("{message} Ask an owner of the scope for a role that grants it."),
-        ArmError::Service {
-            status: 401,
-            message,
-            ..
-        } => anyhow!("{message} Sign in again."),
-        ArmError::Service { code, message, .. } if code == "SubscriptionNotFound" => {
-            anyhow!(
-                "{message} Check the id, or run `relay-explorer ls` to see the subscriptions you can reach."
-            )
-        }
-        other => anyhow!("{other}"),
-    }
+    crate::arm::access::actionable(e)
 }
 
 fn short_type(n: &Node) -> &'static str {
@@ -114,27 +97,9 @@ fn line(n: &Node, base: usize) -> String {
 
 /// Fills in principal names from Graph; without Graph access the ids stay (with a warning).
 async fn name_principals(session: &super::account::Session, nodes: &mut [Node]) {
-    let ids: Vec<String> = nodes
-        .iter()
-        .filter_map(|n| n.principal_id.clone())
-        .collect();
-    if ids.is_empty() {
-        return;
-    }
     let graph = GraphClient::new(&session.cloud, &session.http, session.credential.clone());
-    match graph.principals(&ids).await {
-        Ok(found) => {
-            for n in nodes.iter_mut() {
-                if let Some(p) = n
-                    .principal_id
-                    .as_ref()
-                    .and_then(|id| found.iter().find(|f| f.id.eq_ignore_ascii_case(id)))
-                {
-                    n.principal_name = Some(p.display_name.clone());
-                }
-            }
-        }
-        Err(e) => eprintln!("warning: principal names are not shown: {e}"),
+    if let Err(e) = graph.name_principals(nodes).await {
+        eprintln!("warning: principal names are not shown: {e}");
     }
 }
 

@@ -25,6 +25,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the desktop window (the default when no command is given).
+    #[cfg(feature = "gui")]
+    Gui(crate::gui::GuiArgs),
     /// Run the local Azure emulator (Entra ID, managed identity, Resource Manager, Graph) over TLS.
     Emulator(emulator::EmulatorArgs),
     /// List the tree under a scope: subscriptions, resource groups, namespaces, entities.
@@ -57,11 +60,16 @@ pub fn run() -> i32 {
         Some(Command::Listen(args)) => relay::listen(args),
         Some(Command::Send(args)) => relay::send(args),
         Some(Command::Token(args)) => token::run(args),
+        #[cfg(feature = "gui")]
+        Some(Command::Gui(args)) => crate::gui::run(args),
+        #[cfg(feature = "gui")]
+        None => crate::gui::run(crate::gui::GuiArgs::default()),
+        #[cfg(not(feature = "gui"))]
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
             println!(
-                "\nThe desktop window is not part of this build yet: run `relay-explorer emulator` to start the local Azure emulator."
+                "\nThis build has no desktop window (built without the `gui` feature): run `relay-explorer emulator` to start the local Azure emulator."
             );
             Ok(())
         }

@@ -1,0 +1,1425 @@
+//! The app: its state, the events it folds in at the top of each frame, the actions views ask
+//! for, and the window's layout (top bar, tree, details or console, activity log).
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Key, RichText};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::accounts::{
+    self, AccountConfig, AccountsFile, CloudConfig, PendingDeviceCode, Session, SessionInputs,
+};
+use super::activity::ActivityLog;
+use super::backend::{Backend, Directory, Embedded, Event};
+use super::consoles::Console;
+use super::details::DetailsState;
+use super::dialogs::{AddAccount, Confirm};
+use super::tree::{self, Kind, Load, Tree, TreeNode};
+use crate::arm::tree::{Include, Node, Scope};
+use crate::arm::{RELAY_API, RESOURCES_API};
+use crate::auth::{AuthMethod, SecretKind, Vault};
+
+/// Where the app keeps its files, and which keyring it uses.
+pub struct AppOptions {
+    /// `accounts.json` lives here.
+    pub config_dir: PathBuf,
+    /// The embedded emulator's state folder.
+    pub emulator_state_dir: PathBuf,
+    pub vault: Arc<Vault>,
+    /// Changes to the embedded emulator's options (tests shorten its timings).
+    pub emulator_configure: Option<fn(&mut crate::emulator::Options)>,
+}
+
+impl AppOptions {
+    /// The platform's folders and the OS keyring.
+    pub fn from_platform() -> anyhow::Result<Self> {
+        let dirs = directories::ProjectDirs::from("", "", "relay-explorer").ok_or_else(|| {
+            anyhow::anyhow!("this platform has no home folder to keep settings in")
+        })?;
+        Ok(Self {
+            config_dir: dirs.config_dir().to_path_buf(),
+            emulator_state_dir: dirs.data_dir().join("gui-emulator"),
+            vault: Arc::new(Vault::open()),
+            emulator_configure: None,
+        })
+    }
+}
+
+/// What survives a restart (eframe persistence; never a secret).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Persisted {
+    pub theme: Theme,
+    pub activity_open: bool,
+    pub expanded: Vec<String>,
+    pub selected: Option<String>,
+    pub saved_requests: Vec<super::consoles::SavedRequest>,
+    pub recent: Vec<String>,
+}
+
+impl Default for Persisted {
+    fn default() -> Self {
+        Self {
+            theme: Theme::System,
+            activity_open: true,
+            expanded: Vec::new(),
+            selected: None,
+            saved_requests: Vec::new(),
+            recent: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Theme {
+    System,
+    Light,
+    Dark,
+}
+
+/// What the centre shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Details,
+    Console(u64),
+    Identities,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmulatorState {
+    NotNeeded,
+    Starting,
+    Running,
+    Failed(String),
+}
+
+/// What a view asked for while drawing; run once at the end of the frame.
+#[must_use]
+#[derive(Debug, Clone)]
+pub enum Action {
+    Select(String),
+    Toggle(String),
+    Refresh(String),
+    OpenConsole { entity: String, listen: bool },
+    CloseConsole(u64),
+    ShowView(View),
+    AddAccount,
+    RemoveAccount(String),
+    SignIn(String),
+}
+
+pub struct App {
+    pub(super) options: AppOptions,
+    pub(super) backend: Backend,
+    events: mpsc::UnboundedReceiver<Event>,
+    accounts_file: AccountsFile,
+    pub accounts: Vec<AccountConfig>,
+    pub(super) sessions: HashMap<String, Arc<Session>>,
+    /// Why an account has no tree, by account id.
+    pub(super) account_errors: HashMap<String, String>,
+    /// Accounts added in this run that have not signed in yet (removed if they fail).
+    pub(super) new_accounts: HashSet<String>,
+    pub(super) directories: HashMap<String, Directory>,
+    pub(super) embedded: Option<Arc<Embedded>>,
+    pub emulator: EmulatorState,
+    pub tree: Tree,
+    pub(super) details: DetailsState,
+    pub(super) consoles: Vec<Console>,
+    next_console: u64,
+    pub view: View,
+    pub(super) activity: ActivityLog,
+    pub(super) toasts: egui_notify::Toasts,
+    pub(super) add_account: Option<AddAccount>,
+    pub(super) device_code: Option<PendingDeviceCode>,
+    pub(super) confirm: Option<Confirm>,
+    pub(super) accounts_window: bool,
+    pub persisted: Persisted,
+    pub(super) actions: Vec<Action>,
+    started: Instant,
+    first_frame: Option<Duration>,
+    last_live_refresh: Instant,
+    pub(super) focus_filter: bool,
+}
+
+impl App {
+    /// Builds the app and starts what it needs: the accounts it remembers, or — on a first
+    /// start — the embedded emulator and its demo account.
+    pub fn new(
+        rt: tokio::runtime::Handle,
+        options: AppOptions,
+        persisted: Option<Persisted>,
+    ) -> Self {
+        let (backend, events) = Backend::new(rt);
+        let accounts_file = AccountsFile::new(&options.config_dir);
+        let mut activity = ActivityLog::default();
+        let (accounts, first_start) = match accounts_file.load() {
+            Ok(Some(a)) => (a, false),
+            Ok(None) => (Vec::new(), true),
+            Err(e) => {
+                let id = activity.start("Read the accounts", None);
+                activity.finish(id, Err(format!("{e:#}")), Duration::ZERO);
+                (Vec::new(), false)
+            }
+        };
+        let persisted = persisted.unwrap_or_default();
+        let mut tree = Tree::default();
+        tree.expanded = persisted.expanded.iter().cloned().collect();
+        tree.selected = persisted.selected.clone();
+        let needs_emulator =
+            first_start || accounts.iter().any(|a| a.cloud == CloudConfig::Embedded);
+        let mut app = Self {
+            options,
+            backend,
+            events,
+            accounts_file,
+            accounts,
+            sessions: HashMap::new(),
+            account_errors: HashMap::new(),
+            new_accounts: HashSet::new(),
+            directories: HashMap::new(),
+            embedded: None,
+            emulator: EmulatorState::NotNeeded,
+            tree,
+            details: DetailsState::default(),
+            consoles: Vec::new(),
+            next_console: 1,
+            view: View::Details,
+            activity,
+            toasts: egui_notify::Toasts::default(),
+            add_account: None,
+            device_code: None,
+            confirm: None,
+            accounts_window: false,
+            persisted,
+            actions: Vec::new(),
+            started: Instant::now(),
+            first_frame: None,
+            last_live_refresh: Instant::now(),
+            focus_filter: false,
+        };
+        for a in app.accounts.clone() {
+            app.add_account_node(&a);
+        }
+        if needs_emulator {
+            app.start_emulator(first_start);
+        }
+        for a in app.accounts.clone() {
+            if a.cloud != CloudConfig::Embedded {
+                app.sign_in(&a.id);
+            }
+        }
+        app
+    }
+
+    /// Time from [`App::new`] to the end of the first frame.
+    pub fn first_frame(&self) -> Option<Duration> {
+        self.first_frame
+    }
+
+    fn start_emulator(&mut self, first_start: bool) {
+        self.emulator = EmulatorState::Starting;
+        let id = self.activity.start(
+            "Start the local emulator",
+            Some("relay-explorer emulator".into()),
+        );
+        let state_dir = self.options.emulator_state_dir.clone();
+        let configure = self.options.emulator_configure;
+        let backend = self.backend.clone();
+        self.backend.spawn(id, async move {
+            let result = async {
+                let mut options = crate::emulator::Options::new(state_dir.clone());
+                if let Some(f) = configure {
+                    f(&mut options);
+                }
+                let running = crate::emulator::start(options).await?;
+                let ready_path = state_dir.join("ready.json");
+                crate::emulator::state::write_private(
+                    &ready_path,
+                    &serde_json::to_vec_pretty(&running.ready)?,
+                )?;
+                anyhow::Ok(Arc::new(Embedded {
+                    running,
+                    ready_path,
+                }))
+            }
+            .await
+            .map_err(|e| format!("the local emulator did not start: {e:#}"));
+            drop(backend);
+            Event::Emulator(result)
+        });
+        self.details.first_start = first_start;
+    }
+
+    fn save_accounts(&mut self) {
+        let keep: Vec<AccountConfig> = self
+            .accounts
+            .iter()
+            .filter(|a| !self.new_accounts.contains(&a.id))
+            .cloned()
+            .collect();
+        if let Err(e) = self.accounts_file.save(&keep) {
+            self.toasts
+                .error(format!("Could not save the accounts: {e:#}"))
+                .duration(Some(Duration::from_secs(8)));
+        }
+    }
+
+    pub(super) fn session_inputs(&self) -> SessionInputs<'_> {
+        let backend = self.backend.clone();
+        SessionInputs {
+            vault: self.options.vault.clone(),
+            embedded: self
+                .embedded
+                .as_ref()
+                .map(|e| (&e.running.ready, e.ready_path.clone())),
+            prompt: Some(Arc::new(move |p: &crate::auth::DeviceCodePrompt| {
+                backend.emit(Event::DeviceCode(PendingDeviceCode {
+                    account_id: String::new(),
+                    prompt: p.clone(),
+                }));
+            })),
+        }
+    }
+
+    fn add_account_node(&mut self, a: &AccountConfig) {
+        let key = tree::account_key(&a.id);
+        self.tree.upsert(TreeNode {
+            key: key.clone(),
+            parent: None,
+            children: Vec::new(),
+            label: a.label.clone(),
+            kind: Kind::Account,
+            account: a.id.clone(),
+            arm: None,
+            load: Load::Loading,
+        });
+        self.tree.expanded.insert(key);
+    }
+
+    /// Adds a new account (its secret, if any, goes to the vault) and signs it in.
+    pub fn add_account(&mut self, account: AccountConfig, secret: Option<String>) {
+        if let Some(s) = secret {
+            let kind = if account.method == AuthMethod::ConnectionString {
+                SecretKind::SasKey
+            } else {
+                SecretKind::ClientSecret
+            };
+            if let Err(e) = self.options.vault.set(&account.vault_key(), kind, &s) {
+                self.toasts
+                    .error(format!("Could not keep the secret in the keyring: {e:#}"));
+                return;
+            }
+        }
+        self.new_accounts.insert(account.id.clone());
+        self.accounts.push(account.clone());
+        self.add_account_node(&account);
+        if account.cloud == CloudConfig::Embedded && self.embedded.is_none() {
+            if self.emulator != EmulatorState::Starting {
+                self.start_emulator(false);
+            }
+            return; // signed in when the emulator is up
+        }
+        self.sign_in(&account.id);
+    }
+
+    fn remove_account(&mut self, id: &str) {
+        if let Some(s) = self.sessions.remove(id)
+            && let Some(d) = &s.device_code
+        {
+            d.cancel();
+            d.sign_out().ok();
+        }
+        if let Some(a) = self.accounts.iter().find(|a| a.id == id) {
+            let key = a.vault_key();
+            self.options
+                .vault
+                .delete(&key, SecretKind::ClientSecret)
+                .ok();
+            self.options.vault.delete(&key, SecretKind::SasKey).ok();
+        }
+        self.accounts.retain(|a| a.id != id);
+        self.new_accounts.remove(id);
+        self.tree.remove(&tree::account_key(id));
+        self.consoles.retain(|c| c.account != id);
+        if matches!(self.view, View::Console(_)) {
+            self.view = View::Details;
+        }
+        self.save_accounts();
+    }
+
+    /// Builds the account's session and loads its tenants and subscriptions.
+    pub fn sign_in(&mut self, account_id: &str) {
+        let Some(account) = self.accounts.iter().find(|a| a.id == account_id).cloned() else {
+            return;
+        };
+        let key = tree::account_key(&account.id);
+        let session = match accounts::session(&account, &self.session_inputs()) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                self.fail_account(&account.id, format!("{e:#}"));
+                return;
+            }
+        };
+        self.sessions.insert(account.id.clone(), session.clone());
+        self.account_errors.remove(&account.id);
+        if let Some(n) = self.tree.get_mut(&key) {
+            n.load = Load::Loading;
+        }
+        if let Some(cs) = &session.connection_string {
+            self.attach_connection_string(&account, cs);
+            return;
+        }
+        let id = self.activity.start(
+            format!("Sign in: {}", account.label),
+            Some(format!(
+                "relay-explorer ls {}",
+                account.cli_options(session.emulator_ready.as_deref())
+            )),
+        );
+        let account_id = account.id.clone();
+        self.backend.spawn(id, async move {
+            let result = load_directory(&session).await;
+            Event::Directory {
+                account: account_id,
+                result,
+            }
+        });
+    }
+
+    fn attach_connection_string(
+        &mut self,
+        account: &AccountConfig,
+        cs: &crate::relay::protocol::ConnectionString,
+    ) {
+        let host = cs.namespace_host();
+        let ns_key = format!("cs:{}", account.id);
+        let endpoint = cs.endpoint.to_string();
+        let mut ns = Node::from_value(&serde_json::json!({
+            "id": endpoint, "type": "Microsoft.Relay/namespaces", "name": host,
+            "properties": {"serviceBusEndpoint": endpoint.replace("sb://", "https://")}
+        }));
+        ns.service_bus_endpoint = Some(endpoint.replace("sb://", "https://"));
+        self.tree.upsert(TreeNode {
+            key: ns_key.clone(),
+            parent: Some(tree::account_key(&account.id)),
+            children: Vec::new(),
+            label: host,
+            kind: Kind::Namespace,
+            account: account.id.clone(),
+            arm: Some(ns),
+            load: Load::Loaded,
+        });
+        self.tree.expanded.insert(ns_key.clone());
+        if let Some(e) = &cs.entity_path {
+            self.attach_entity(&account.id, e);
+        }
+        if let Some(n) = self.tree.get_mut(&tree::account_key(&account.id)) {
+            n.load = Load::Loaded;
+        }
+        self.new_accounts.remove(&account.id);
+        self.save_accounts();
+    }
+
+    /// Adds an entity under a connection-string account's namespace.
+    pub(super) fn attach_entity(&mut self, account_id: &str, entity: &str) {
+        let ns_key = format!("cs:{account_id}");
+        let key = format!("{ns_key}/{}", entity.to_ascii_lowercase());
+        let node = Node::from_value(&serde_json::json!({
+            "id": key, "type": "Microsoft.Relay/namespaces/hybridConnections", "name": entity,
+        }));
+        self.tree.upsert(TreeNode {
+            key: key.clone(),
+            parent: Some(ns_key),
+            children: Vec::new(),
+            label: entity.to_string(),
+            kind: Kind::HybridConnection,
+            account: account_id.to_string(),
+            arm: Some(node),
+            load: Load::Leaf,
+        });
+    }
+
+    fn fail_account(&mut self, account_id: &str, error: String) {
+        let error = crate::cli::with_hint(&error);
+        if self.new_accounts.remove(account_id) {
+            let label = self
+                .accounts
+                .iter()
+                .find(|a| a.id == account_id)
+                .map(|a| a.label.clone())
+                .unwrap_or_default();
+            self.toasts
+                .error(format!("Could not add {label}: {error}"))
+                .duration(Some(Duration::from_secs(10)));
+            if let Some(d) = &mut self.add_account {
+                d.error = Some(error.clone());
+                d.busy = false;
+            }
+            self.accounts.retain(|a| a.id != account_id);
+            self.tree.remove(&tree::account_key(account_id));
+            self.sessions.remove(account_id);
+            return;
+        }
+        if let Some(n) = self.tree.get_mut(&tree::account_key(account_id)) {
+            n.load = Load::Failed(error.clone());
+        }
+        self.account_errors.insert(account_id.to_string(), error);
+    }
+
+    /// Loads a subscription's tree (resource groups, namespaces, entities, SignalR).
+    pub(super) fn load_subscription(&mut self, key: &str) {
+        let Some(node) = self.tree.get(key) else {
+            return;
+        };
+        let account = node.account.clone();
+        let subscription = node
+            .arm
+            .as_ref()
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
+        let Some(session) = self.sessions.get(&account).cloned() else {
+            return;
+        };
+        if let Some(n) = self.tree.get_mut(key) {
+            n.load = Load::Loading;
+        }
+        let id = self.activity.start(
+            format!("List subscription {subscription}"),
+            Some(format!(
+                "relay-explorer ls /subscriptions/{subscription} {}",
+                session
+                    .account
+                    .cli_options(session.emulator_ready.as_deref())
+            )),
+        );
+        self.backend.spawn(id, async move {
+            let result = load_subscription_tree(&session, &subscription).await;
+            Event::Subtree {
+                account,
+                subscription,
+                result,
+            }
+        });
+    }
+
+    /// Folds one background event into the state.
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Emulator(Ok(e)) => {
+                self.emulator = EmulatorState::Running;
+                self.embedded = Some(e.clone());
+                if !self
+                    .accounts
+                    .iter()
+                    .any(|a| a.cloud == CloudConfig::Embedded)
+                    && self.details.first_start
+                {
+                    let demo = AccountConfig::demo(&e.running.ready);
+                    self.accounts.push(demo.clone());
+                    self.add_account_node(&demo);
+                    self.save_accounts();
+                }
+                for a in self.accounts.clone() {
+                    if a.cloud == CloudConfig::Embedded {
+                        self.sign_in(&a.id);
+                    }
+                }
+            }
+            Event::Emulator(Err(e)) => {
+                self.emulator = EmulatorState::Failed(e.clone());
+                self.toasts
+                    .error(format!(
+                        "{e}. Add an Azure account, or check the activity log."
+                    ))
+                    .duration(Some(Duration::from_secs(10)));
+                for a in self.accounts.clone() {
+                    if a.cloud == CloudConfig::Embedded {
+                        self.fail_account(&a.id, e.clone());
+                    }
+                }
+            }
+            Event::DeviceCode(p) => {
+                // The prompt does not know its account; it is the one signing in with a device code.
+                let account_id = self
+                    .accounts
+                    .iter()
+                    .rev()
+                    .find(|a| {
+                        a.method == AuthMethod::DeviceCode
+                            && self
+                                .tree
+                                .get(&tree::account_key(&a.id))
+                                .is_some_and(|n| n.load == Load::Loading)
+                    })
+                    .map(|a| a.id.clone())
+                    .unwrap_or_default();
+                self.device_code = Some(PendingDeviceCode {
+                    account_id,
+                    prompt: p.prompt,
+                });
+            }
+            Event::Directory { account, result } => {
+                if self
+                    .device_code
+                    .as_ref()
+                    .is_some_and(|d| d.account_id == account || d.account_id.is_empty())
+                {
+                    self.device_code = None;
+                }
+                match result {
+                    Ok(dir) => self.show_directory(&account, dir),
+                    Err(e) => self.fail_account(&account, e),
+                }
+            }
+            Event::Subtree {
+                account,
+                subscription,
+                result,
+            } => {
+                let key = tree::arm_key(&format!("/subscriptions/{subscription}"));
+                match result {
+                    Ok(nodes) => {
+                        self.tree.set_subscription_tree(&account, &key, &nodes);
+                        if let Some(sel) = self.tree.selected.clone()
+                            && self.tree.get(&sel).is_none()
+                        {
+                            self.tree.selected = Some(key);
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(n) = self.tree.get_mut(&key) {
+                            n.load = Load::Failed(crate::cli::with_hint(&e));
+                        }
+                    }
+                }
+            }
+            Event::Entity { id, result } => {
+                let key = tree::arm_key(&id);
+                match result {
+                    Ok(node) => {
+                        if let Some(n) = self.tree.get_mut(&key) {
+                            n.arm = Some(node);
+                        }
+                    }
+                    Err(e) if e.contains("404") || e.contains("NotFound") => {
+                        self.tree.remove(&key);
+                    }
+                    Err(_) => {}
+                }
+            }
+            Event::Console { id, event } => {
+                if let Some(c) = self.consoles.iter_mut().find(|c| c.id == id) {
+                    c.on_event(event);
+                }
+            }
+            Event::ActivityDone {
+                id,
+                result,
+                elapsed,
+            } => {
+                let failed = result.as_ref().err().cloned();
+                let user_started = self.activity.finish(id, result, elapsed);
+                if let (Some(e), true) = (failed, user_started) {
+                    self.toasts
+                        .error(crate::cli::with_hint(&e))
+                        .duration(Some(Duration::from_secs(8)));
+                }
+            }
+            Event::Changed {
+                account,
+                subscription,
+                message,
+                result,
+            } => {
+                if result.is_ok() {
+                    self.toasts.success(message);
+                }
+                let key = tree::arm_key(&format!("/subscriptions/{subscription}"));
+                if self.tree.get(&key).is_some() && self.sessions.contains_key(&account) {
+                    self.load_subscription(&key);
+                }
+                self.details.invalidate();
+            }
+            Event::Saved(Ok(path)) => {
+                self.toasts.success(format!("Saved {path}"));
+            }
+            Event::Saved(Err(_)) => {}
+            other => self.details.on_event(other),
+        }
+    }
+
+    fn show_directory(&mut self, account_id: &str, dir: Directory) {
+        let key = tree::account_key(account_id);
+        let was_new = self.new_accounts.remove(account_id);
+        if was_new {
+            self.add_account = None;
+            self.toasts.success("Signed in");
+        }
+        self.save_accounts();
+        let hidden: Vec<String> = self
+            .accounts
+            .iter()
+            .find(|a| a.id == account_id)
+            .map(|a| a.hidden_subscriptions.clone())
+            .unwrap_or_default();
+        if let (Some(who), Some(n)) = (&dir.who, self.tree.get_mut(&key))
+            && !n.label.contains(who.as_str())
+        {
+            n.label = format!("{} — {who}", n.label);
+        }
+        self.tree.clear_children(&key);
+        for (tid, name) in &dir.tenants {
+            let tkey = tree::tenant_key(account_id, tid);
+            self.tree.upsert(TreeNode {
+                key: tkey.clone(),
+                parent: Some(key.clone()),
+                children: Vec::new(),
+                label: if name.is_empty() {
+                    format!("Tenant {tid}")
+                } else {
+                    name.clone()
+                },
+                kind: Kind::Tenant,
+                account: account_id.to_string(),
+                arm: None,
+                load: Load::Loaded,
+            });
+            self.tree.expanded.insert(tkey);
+        }
+        let mut to_load = Vec::new();
+        for (sub, tid) in &dir.subscriptions {
+            if hidden.iter().any(|h| h.eq_ignore_ascii_case(&sub.name)) {
+                continue;
+            }
+            let skey = tree::arm_key(&sub.id);
+            let parent = tree::tenant_key(account_id, tid);
+            let parent = if self.tree.get(&parent).is_some() {
+                parent
+            } else {
+                key.clone()
+            };
+            self.tree.upsert(TreeNode {
+                key: skey.clone(),
+                parent: Some(parent),
+                children: Vec::new(),
+                label: sub.display_name.clone().unwrap_or_else(|| sub.name.clone()),
+                kind: Kind::Subscription,
+                account: account_id.to_string(),
+                arm: Some(sub.clone()),
+                load: Load::NotLoaded,
+            });
+            if self.tree.expanded.contains(&skey) || dir.subscriptions.len() <= 3 {
+                self.tree.expanded.insert(skey.clone());
+                to_load.push(skey);
+            }
+        }
+        if let Some(n) = self.tree.get_mut(&key) {
+            n.load = Load::Loaded;
+        }
+        self.directories.insert(account_id.to_string(), dir);
+        for k in to_load {
+            self.load_subscription(&k);
+        }
+        if self.tree.selected.is_none() {
+            self.tree.selected = Some(key);
+        }
+    }
+
+    fn run_actions(&mut self) {
+        let actions = std::mem::take(&mut self.actions);
+        for a in actions {
+            match a {
+                Action::Select(key) => {
+                    self.tree.selected = Some(key.clone());
+                    self.view = View::Details;
+                    self.details.on_select();
+                }
+                Action::Toggle(key) => {
+                    if !self.tree.expanded.remove(&key) {
+                        self.tree.expanded.insert(key.clone());
+                        if self.tree.get(&key).is_some_and(|n| {
+                            n.kind == Kind::Subscription && n.load == Load::NotLoaded
+                        }) {
+                            self.load_subscription(&key);
+                        }
+                    }
+                    self.tree.mark_dirty();
+                }
+                Action::Refresh(key) => self.refresh(&key),
+                Action::OpenConsole { entity, listen } => self.open_console(&entity, listen),
+                Action::CloseConsole(id) => {
+                    self.consoles.retain(|c| c.id != id);
+                    if self.view == View::Console(id) {
+                        self.view = self
+                            .consoles
+                            .last()
+                            .map_or(View::Details, |c| View::Console(c.id));
+                    }
+                }
+                Action::ShowView(v) => self.view = v,
+                Action::AddAccount => {
+                    self.add_account = Some(AddAccount::default());
+                }
+                Action::RemoveAccount(id) => self.remove_account(&id),
+                Action::SignIn(id) => self.sign_in(&id),
+            }
+        }
+    }
+
+    /// Reloads what a node shows: an account's directory, a subscription's tree, the details.
+    fn refresh(&mut self, key: &str) {
+        let Some(node) = self.tree.get(key) else {
+            return;
+        };
+        let account = node.account.clone();
+        let kind = node.kind;
+        self.details.invalidate();
+        match kind {
+            Kind::Account | Kind::Tenant => self.sign_in(&account),
+            _ => {
+                if let Some(sub) = self.tree.up_to(key, Kind::Subscription) {
+                    let k = sub.key.clone();
+                    self.load_subscription(&k);
+                }
+            }
+        }
+    }
+
+    fn open_console(&mut self, entity_key: &str, listen: bool) {
+        if let Some(c) = self
+            .consoles
+            .iter()
+            .find(|c| c.entity_key == entity_key && c.listen == listen)
+        {
+            self.view = View::Console(c.id);
+            return;
+        }
+        let Some(node) = self.tree.get(entity_key) else {
+            return;
+        };
+        let namespace = self
+            .tree
+            .up_to(entity_key, Kind::Namespace)
+            .and_then(|n| n.arm.as_ref())
+            .and_then(|n| n.service_bus_endpoint.clone())
+            .unwrap_or_default();
+        let id = self.next_console;
+        self.next_console += 1;
+        let session = self.sessions.get(&node.account).cloned();
+        let console = Console::new(id, listen, node, namespace, session);
+        self.consoles.push(console);
+        self.view = View::Console(id);
+        self.request_rules(entity_key);
+    }
+
+    /// Every frame: events in, live refreshes, then the window.
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.backend.set_context(&ctx);
+        while let Ok(e) = self.events.try_recv() {
+            self.on_event(e);
+        }
+        self.live_refresh();
+        self.shortcuts(&ctx);
+        apply_theme(&ctx, self.persisted.theme);
+
+        egui::Panel::top("top").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::bottom("activity")
+            .resizable(true)
+            .default_size(140.0)
+            .min_size(28.0)
+            .show(ui, |ui| self.activity_ui(ui));
+        egui::Panel::left("tree")
+            .resizable(true)
+            .default_size(320.0)
+            .min_size(200.0)
+            .show(ui, |ui| self.left_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.tabs_ui(ui);
+            match self.view {
+                View::Details => self.details_ui(ui),
+                View::Identities => self.identities_ui(ui),
+                View::Console(id) => self.console_ui(ui, id),
+            }
+        });
+        self.dialogs_ui(&ctx);
+        self.toasts.show(&ctx);
+        self.run_actions();
+        if self.first_frame.is_none() {
+            self.first_frame = Some(self.started.elapsed());
+        }
+        // Countdowns and "reconnecting in N s" tick even when nothing arrives.
+        if self.device_code.is_some()
+            || self.consoles.iter().any(Console::is_live)
+            || self.emulator == EmulatorState::Starting
+        {
+            ctx.request_repaint_after(Duration::from_millis(500));
+        }
+    }
+
+    /// The selected hybrid connection's listener count, every few seconds.
+    fn live_refresh(&mut self) {
+        if self.last_live_refresh.elapsed() < Duration::from_secs(3) {
+            return;
+        }
+        self.last_live_refresh = Instant::now();
+        let Some(sel) = self.tree.selected.clone() else {
+            return;
+        };
+        let Some(node) = self.tree.get(&sel) else {
+            return;
+        };
+        if node.kind != Kind::HybridConnection || self.view != View::Details {
+            return;
+        }
+        let Some(id) = node.arm.as_ref().map(|n| n.id.clone()) else {
+            return;
+        };
+        let Some(arm) = self.sessions.get(&node.account).and_then(|s| s.arm.clone()) else {
+            return;
+        };
+        self.backend.spawn(self.activity.quiet(), async move {
+            let result = arm
+                .get(&id, RELAY_API)
+                .await
+                .map(|v| Node::from_value(&v))
+                .map_err(|e| format!("{e}"));
+            Event::Entity { id, result }
+        });
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let (ctrl_k, f5, up, down, left, right) = ctx.input(|i| {
+            (
+                i.modifiers.command && i.key_pressed(Key::K),
+                i.key_pressed(Key::F5),
+                i.key_pressed(Key::ArrowUp),
+                i.key_pressed(Key::ArrowDown),
+                i.key_pressed(Key::ArrowLeft),
+                i.key_pressed(Key::ArrowRight),
+            )
+        });
+        if ctrl_k {
+            self.focus_filter = true;
+        }
+        if f5 && let Some(s) = self.tree.selected.clone() {
+            self.actions.push(Action::Refresh(s));
+        }
+        if ctx.egui_wants_keyboard_input() || self.view != View::Details {
+            return;
+        }
+        if up {
+            self.tree.move_selection(-1);
+            self.details.on_select();
+        }
+        if down {
+            self.tree.move_selection(1);
+            self.details.on_select();
+        }
+        if let Some(sel) = self.tree.selected.clone() {
+            let has_children = self.tree.get(&sel).is_some_and(|n| n.load != Load::Leaf);
+            let open = self.tree.expanded.contains(&sel);
+            if right && has_children && !open {
+                self.actions.push(Action::Toggle(sel.clone()));
+            }
+            if left {
+                if open {
+                    self.actions.push(Action::Toggle(sel));
+                } else if let Some(p) = self.tree.get(&sel).and_then(|n| n.parent.clone()) {
+                    self.tree.selected = Some(p);
+                    self.details.on_select();
+                }
+            }
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("Relay Explorer");
+            ui.add_space(12.0);
+            let label = ui.label("Search");
+            let mut filter = self.tree.filter().to_string();
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut filter)
+                        .hint_text("namespaces, entities…  Ctrl+K")
+                        .desired_width(280.0),
+                )
+                .labelled_by(label.id);
+            if self.focus_filter {
+                edit.request_focus();
+                self.focus_filter = false;
+            }
+            self.tree.set_filter(&filter);
+            if !filter.is_empty()
+                && ui
+                    .small_button("x")
+                    .on_hover_text("Clear the search")
+                    .clicked()
+            {
+                self.tree.set_filter("");
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let theme = match self.persisted.theme {
+                    Theme::System => "Theme: system",
+                    Theme::Light => "Theme: light",
+                    Theme::Dark => "Theme: dark",
+                };
+                if ui
+                    .button(theme)
+                    .on_hover_text("Follow the system, or pick light or dark")
+                    .clicked()
+                {
+                    self.persisted.theme = match self.persisted.theme {
+                        Theme::System => Theme::Light,
+                        Theme::Light => Theme::Dark,
+                        Theme::Dark => Theme::System,
+                    };
+                }
+                if ui
+                    .button("Refresh")
+                    .on_hover_text("Reload the selected node (F5)")
+                    .clicked()
+                    && let Some(s) = self.tree.selected.clone()
+                {
+                    self.actions.push(Action::Refresh(s));
+                }
+                if ui
+                    .button("Accounts")
+                    .on_hover_text("Accounts, tenants and subscriptions")
+                    .clicked()
+                {
+                    self.accounts_window = !self.accounts_window;
+                }
+                match &self.emulator {
+                    EmulatorState::Starting => {
+                        ui.spinner();
+                        ui.label("starting the local emulator…");
+                    }
+                    EmulatorState::Failed(e) => {
+                        ui.colored_label(ui.visuals().error_fg_color, "emulator failed")
+                            .on_hover_text(e);
+                    }
+                    _ => {}
+                }
+            });
+        });
+    }
+
+    fn left_ui(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            ui.strong("EXPLORER");
+            ui.weak(format!("{} nodes", self.tree.len()));
+        });
+        let identities_h = 70.0;
+        let avail = (ui.available_height() - identities_h).max(80.0);
+        egui::ScrollArea::vertical()
+            .id_salt("tree-scroll")
+            .max_height(avail)
+            .auto_shrink([false, false])
+            .show_rows(ui, 22.0, self.tree.rows().len(), |ui, range| {
+                let rows: Vec<tree::Row> = self.tree.rows()[range].to_vec();
+                for row in rows {
+                    self.tree_row_ui(ui, &row);
+                }
+            });
+        ui.separator();
+        if ui
+            .selectable_label(self.view == View::Identities, "Identities")
+            .on_hover_text("Managed identities and the credential chain of this machine")
+            .clicked()
+        {
+            self.actions.push(Action::ShowView(View::Identities));
+        }
+        if ui.button("+ Add account").clicked() {
+            self.actions.push(Action::AddAccount);
+        }
+    }
+
+    fn tree_row_ui(&mut self, ui: &mut egui::Ui, row: &tree::Row) {
+        let Some(node) = self.tree.get(&row.key) else {
+            return;
+        };
+        let selected = self.tree.selected.as_deref() == Some(row.key.as_str());
+        let open = self.tree.expanded.contains(&row.key) || !self.tree.filter().is_empty();
+        let kind = node.kind;
+        let load = node.load.clone();
+        let label = node.label.clone();
+        let listeners = node.arm.as_ref().and_then(|n| n.listener_count);
+        let anonymous = node
+            .arm
+            .as_ref()
+            .and_then(|n| n.requires_client_authorization)
+            == Some(false);
+        ui.horizontal(|ui| {
+            ui.set_height(20.0);
+            ui.add_space(row.depth as f32 * 14.0);
+            if load == Load::Leaf {
+                ui.add_space(18.0);
+            } else {
+                let arrow = if open { "v" } else { ">" };
+                if ui
+                    .add(
+                        egui::Button::new(RichText::new(arrow).monospace())
+                            .small()
+                            .frame(false),
+                    )
+                    .on_hover_text(if open { "Collapse" } else { "Expand" })
+                    .clicked()
+                {
+                    self.actions.push(Action::Toggle(row.key.clone()));
+                }
+            }
+            if kind == Kind::HybridConnection {
+                let listened = listeners.is_some_and(|n| n > 0);
+                let color = if listened {
+                    egui::Color32::from_rgb(60, 170, 90)
+                } else if anonymous {
+                    egui::Color32::from_rgb(200, 150, 40)
+                } else {
+                    ui.visuals().weak_text_color()
+                };
+                super::widgets::dot(ui, color, listened).on_hover_text(match listeners {
+                    Some(n) if n > 0 => format!("{n} listener(s) online"),
+                    _ if anonymous => "no listener; accepts anonymous senders".to_string(),
+                    _ => "no listener".to_string(),
+                });
+            } else {
+                let (badge, color) = kind_badge(kind, ui.visuals());
+                ui.label(RichText::new(badge).monospace().color(color));
+            }
+            let r = ui.selectable_label(selected, label.as_str());
+            if r.clicked() {
+                self.actions.push(Action::Select(row.key.clone()));
+            }
+            if r.double_clicked() && load != Load::Leaf {
+                self.actions.push(Action::Toggle(row.key.clone()));
+            }
+            r.context_menu(|ui| {
+                if ui.button("Refresh").clicked() {
+                    self.actions.push(Action::Refresh(row.key.clone()));
+                    ui.close();
+                }
+                if kind == Kind::HybridConnection {
+                    if ui.button("Listen").clicked() {
+                        self.actions.push(Action::OpenConsole {
+                            entity: row.key.clone(),
+                            listen: true,
+                        });
+                        ui.close();
+                    }
+                    if ui.button("Send").clicked() {
+                        self.actions.push(Action::OpenConsole {
+                            entity: row.key.clone(),
+                            listen: false,
+                        });
+                        ui.close();
+                    }
+                }
+                if let Some(id) = self
+                    .tree
+                    .get(&row.key)
+                    .and_then(|n| n.arm.as_ref())
+                    .map(|n| n.id.clone())
+                    && ui.button("Copy id").clicked()
+                {
+                    ui.ctx().copy_text(id);
+                    ui.close();
+                }
+                if kind == Kind::Account {
+                    let account = self
+                        .tree
+                        .get(&row.key)
+                        .map(|n| n.account.clone())
+                        .unwrap_or_default();
+                    if ui.button("Remove account").clicked() {
+                        self.confirm = Some(Confirm::remove_account(&account, &label));
+                        ui.close();
+                    }
+                }
+            });
+            match &load {
+                Load::Loading => {
+                    ui.spinner();
+                }
+                Load::Failed(e) => {
+                    ui.colored_label(ui.visuals().error_fg_color, "failed")
+                        .on_hover_text(e.as_str());
+                }
+                _ => {}
+            }
+        });
+    }
+
+    fn tabs_ui(&mut self, ui: &mut egui::Ui) {
+        if self.consoles.is_empty() && self.view != View::Identities {
+            return;
+        }
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .selectable_label(self.view == View::Details, "Explorer")
+                .clicked()
+            {
+                self.actions.push(Action::ShowView(View::Details));
+            }
+            if self.view == View::Identities {
+                let _ = ui.selectable_label(true, "Identities");
+            }
+            for c in &self.consoles {
+                let title = c.title();
+                let live = if c.is_online() { " (live)" } else { "" };
+                if ui
+                    .selectable_label(self.view == View::Console(c.id), format!("{title}{live}"))
+                    .clicked()
+                {
+                    self.actions.push(Action::ShowView(View::Console(c.id)));
+                }
+                if ui
+                    .small_button("x")
+                    .on_hover_text(format!("Close {title}"))
+                    .clicked()
+                {
+                    self.actions.push(Action::CloseConsole(c.id));
+                }
+                ui.add_space(6.0);
+            }
+        });
+        ui.separator();
+    }
+
+    /// Writes the world of the embedded emulator and stops it.
+    pub fn shut_down(&mut self) {
+        self.consoles.clear();
+        if let Some(e) = self.embedded.take()
+            && let Ok(e) = Arc::try_unwrap(e)
+        {
+            let rt = self.backend.runtime().clone();
+            let done = std::thread::Builder::new()
+                .name("emulator-shutdown".into())
+                .spawn(move || rt.block_on(e.running.shutdown()));
+            if let Ok(handle) = done {
+                handle.join().ok();
+            }
+        }
+    }
+
+    /// The embedded emulator's ready information (tests and the tour use it).
+    pub fn embedded_ready(&self) -> Option<&crate::emulator::ReadyInfo> {
+        self.embedded.as_ref().map(|e| &e.running.ready)
+    }
+
+    pub fn remember_layout(&mut self) {
+        self.persisted.expanded = self.tree.expanded.iter().cloned().collect();
+        self.persisted.selected = self.tree.selected.clone();
+    }
+
+    /// Selects a node by its label path, e.g. `["orders"]` (the first match), expanding its
+    /// ancestors. Used by the screenshot tour.
+    pub fn select_by_label(&mut self, label: &str) -> bool {
+        let found = self
+            .tree
+            .nodes()
+            .filter(|n| n.label == label)
+            .map(|n| n.key.clone())
+            .min();
+        let Some(key) = found else {
+            return false;
+        };
+        for a in self
+            .tree
+            .ancestors(&key)
+            .iter()
+            .map(|n| n.key.clone())
+            .collect::<Vec<_>>()
+        {
+            self.tree.expanded.insert(a);
+        }
+        self.tree.mark_dirty();
+        self.actions.push(Action::Select(key));
+        true
+    }
+
+    pub fn open_console_for(&mut self, label: &str, listen: bool) {
+        if let Some(key) = self
+            .tree
+            .nodes()
+            .filter(|n| n.label == label && n.kind == Kind::HybridConnection)
+            .map(|n| n.key.clone())
+            .min()
+        {
+            self.actions.push(Action::OpenConsole {
+                entity: key,
+                listen,
+            });
+        }
+    }
+}
+
+/// Steps the screenshot tour and tests can take, as a user would with clicks.
+impl App {
+    pub fn show_tab(&mut self, label: &str) {
+        self.details.show_tab(label);
+    }
+
+    pub fn check_principal_for_tour(&mut self, who: &str, action: &str) {
+        let Some(key) = self.tree.selected.clone() else {
+            return;
+        };
+        if !self.details.checked.contains_key(&key) {
+            self.details.check_input = who.to_string();
+            self.details.check_action = action.to_string();
+            self.request_check_public(&key, who, action);
+        }
+    }
+
+    /// Opens Listen and Send on `orders`, starts both and sends a few messages.
+    pub fn tour_listen_and_send(&mut self, waited: Duration) {
+        if self.consoles.is_empty() {
+            self.open_console_for("orders", true);
+            self.open_console_for("orders", false);
+            return;
+        }
+        let backend = self.backend.clone();
+        let listener_online = self.consoles.iter().any(|c| c.listen && c.is_online());
+        for c in &mut self.consoles {
+            if c.auth.is_some()
+                && !c.is_live()
+                && (c.listen || listener_online)
+                && c.transcript.is_empty()
+            {
+                let (label, command) = c.start(&backend);
+                let a = self.activity.start(label, command);
+                self.activity.finish(a, Ok(()), Duration::ZERO);
+            }
+            if !c.listen
+                && c.is_online()
+                && c.transcript.total() < 40
+                && waited.as_millis().is_multiple_of(3)
+            {
+                c.send_text(&format!(
+                    "{{\"order\": {}, \"item\": \"coffee\"}}",
+                    c.transcript.total()
+                ));
+            }
+        }
+    }
+
+    /// The device code being shown, if a sign-in waits for one.
+    pub fn device_code_prompt(&self) -> Option<&crate::auth::DeviceCodePrompt> {
+        self.device_code.as_ref().map(|d| &d.prompt)
+    }
+
+    /// The consoles, for tests.
+    pub fn console_titles(&self) -> Vec<String> {
+        self.consoles.iter().map(Console::title).collect()
+    }
+}
+
+fn apply_theme(ctx: &egui::Context, theme: Theme) {
+    let pref = match theme {
+        Theme::System => egui::ThemePreference::System,
+        Theme::Light => egui::ThemePreference::Light,
+        Theme::Dark => egui::ThemePreference::Dark,
+    };
+    ctx.options_mut(|o| {
+        if o.theme_preference != pref {
+            o.theme_preference = pref;
+        }
+    });
+}
+
+/// A short badge for a kind, coloured; a hybrid connection with listeners gets a filled dot.
+fn kind_badge(kind: Kind, visuals: &egui::Visuals) -> (String, egui::Color32) {
+    let weak = visuals.weak_text_color();
+    match kind {
+        Kind::Account => ("@".into(), visuals.hyperlink_color),
+        Kind::Tenant => ("T".into(), weak),
+        Kind::Subscription => ("S".into(), weak),
+        Kind::ResourceGroup => ("G".into(), weak),
+        Kind::Namespace => ("N".into(), visuals.hyperlink_color),
+        Kind::HybridConnection => ("H".into(), weak),
+        Kind::WcfRelay => ("W".into(), weak),
+        Kind::SignalR => ("R".into(), weak),
+        Kind::Attached => ("A".into(), weak),
+    }
+}
+
+/// Tenants and subscriptions of a signed-in account.
+async fn load_directory(session: &Session) -> Result<Directory, String> {
+    let arm = session
+        .arm
+        .as_ref()
+        .ok_or_else(|| "this account has no Resource Manager access".to_string())?;
+    let subs = arm
+        .list("/subscriptions", RESOURCES_API)
+        .await
+        .map_err(|e| crate::cli::with_hint(&format!("{:#}", crate::arm::access::actionable(&e))))?;
+    let tenants = arm
+        .list("/tenants", RESOURCES_API)
+        .await
+        .unwrap_or_default();
+    let mut tenant_list: Vec<(String, String)> = tenants
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t["tenantId"].as_str()?.to_string(),
+                t["displayName"].as_str().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
+    let subscriptions: Vec<(Node, String)> = subs
+        .iter()
+        .map(|v| {
+            let mut n = Node::from_value(v);
+            n.type_name = "Microsoft.Resources/subscriptions".into();
+            n.name = v["subscriptionId"].as_str().unwrap_or_default().to_string();
+            let tenant = v["tenantId"].as_str().unwrap_or_default().to_string();
+            (n, tenant)
+        })
+        .collect();
+    for (_, t) in &subscriptions {
+        if !t.is_empty() && !tenant_list.iter().any(|(id, _)| id.eq_ignore_ascii_case(t)) {
+            tenant_list.push((t.clone(), String::new()));
+        }
+    }
+    let who = match (&session.graph, session.account.method) {
+        (Some(g), AuthMethod::DeviceCode) => g
+            .me()
+            .await
+            .ok()
+            .map(|p| p.user_principal_name.unwrap_or(p.display_name)),
+        _ => None,
+    };
+    Ok(Directory {
+        tenants: tenant_list,
+        subscriptions,
+        who,
+    })
+}
+
+/// A subscription's resource groups, namespaces and entities, plus its SignalR resources.
+async fn load_subscription_tree(
+    session: &Session,
+    subscription: &str,
+) -> Result<Vec<Node>, String> {
+    let arm = session
+        .arm
+        .as_ref()
+        .ok_or_else(|| "this account has no Resource Manager access".to_string())?;
+    let scope = Scope::Subscription(subscription.to_string());
+    let (tree, signalr) = tokio::join!(
+        arm.tree(&scope, Include::default()),
+        arm.signalr_resources(subscription)
+    );
+    let mut nodes = tree
+        .map_err(|e| crate::cli::with_hint(&format!("{:#}", crate::arm::access::actionable(&e))))?;
+    if let Ok(list) = signalr {
+        nodes.extend(list.iter().map(Node::from_value));
+    }
+    Ok(nodes)
+}

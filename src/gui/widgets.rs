@@ -1,0 +1,57 @@
+//! Small widgets every view uses: copy buttons, masked secrets, error text, section headings.
+
+use eframe::egui::{self, RichText};
+
+/// A small "copy" button; its hover text names what it copies (and gives it an accessible name).
+pub fn copy_button(ui: &mut egui::Ui, text: &str, what: &str) -> egui::Response {
+    let label = format!("Copy {what}");
+    let r = ui.small_button("copy").on_hover_text(&label);
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+    if r.clicked() {
+        ui.ctx().copy_text(text.to_string());
+    }
+    r
+}
+
+/// A secret as dots until revealed (its length shown, never its value).
+pub fn masked(secret: &str, reveal: bool) -> String {
+    if reveal {
+        secret.to_string()
+    } else {
+        "•".repeat(secret.chars().count().clamp(8, 24))
+    }
+}
+
+/// A small round status dot (filled: something is live), painted so it needs no font glyph.
+pub fn dot(ui: &mut egui::Ui, color: egui::Color32, filled: bool) -> egui::Response {
+    let (rect, r) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+    let c = rect.center();
+    if filled {
+        ui.painter().circle_filled(c, 4.5, color);
+    } else {
+        ui.painter()
+            .circle_stroke(c, 4.0, egui::Stroke::new(1.5, color));
+    }
+    r
+}
+
+pub fn error_text(ui: &mut egui::Ui, text: &str) {
+    ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().error_fg_color)).wrap());
+}
+
+pub fn section(ui: &mut egui::Ui, title: &str) {
+    ui.label(RichText::new(title).strong().size(15.0));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_secrets_show_no_character_of_the_key() {
+        let key = "s3cr3tKeyValue+/=";
+        let m = masked(key, false);
+        assert!(!key.chars().any(|c| m.contains(c)));
+        assert_eq!(masked(key, true), key);
+    }
+}
