@@ -1525,6 +1525,7 @@ impl App {
                                                 let (mark, color) = if c.verdict.allowed { ("yes", Color32::from_rgb(60, 170, 90)) } else { ("no", ui.visuals().error_fg_color) };
                                                 let names = |id: &str| c.name(id);
                                                 let tip = c.verdict.grants.iter().map(|g| explain::describe_grant(g, &names)).chain(c.verdict.blocked_by.iter().map(|b| explain::describe_block(b, &names))).collect::<Vec<_>>().join("\n");
+                                                let tip = super::widgets::plain(&tip);
                                                 ui.colored_label(color, format!("{action} {mark}")).on_hover_text(if tip.is_empty() { "no role assignment grants it".to_string() } else { tip });
                                             }
                                         }
@@ -1633,11 +1634,11 @@ fn cell_ui(ui: &mut egui::Ui, cell: &explain::Cell) {
     let lines: Vec<String> = cell
         .grants
         .iter()
-        .map(|g| explain::describe_grant(g, &names))
+        .map(|g| super::widgets::plain(&explain::describe_grant(g, &names)))
         .chain(
             cell.blocked_by
                 .iter()
-                .map(|b| explain::describe_block(b, &names)),
+                .map(|b| super::widgets::plain(&explain::describe_block(b, &names))),
         )
         .collect();
     let (text, color) = if cell.allowed {
@@ -1707,12 +1708,12 @@ fn verdict_ui(ui: &mut egui::Ui, c: &Checked) {
                     } else {
                         group_chain.iter().map(|g| c.name(g)).collect()
                     };
-                    ui.label("→");
+                    ui.label(">");
                     chip(ui, &format!("group {}", chain.join(" in ")), None);
                 }
-                ui.label("→");
+                ui.label(">");
                 chip(ui, role_name, None);
-                ui.label("→");
+                ui.label(">");
                 chip(ui, &format!("matches {matched}"), None);
                 if condition.is_some() {
                     ui.weak("(conditional, not evaluated)");

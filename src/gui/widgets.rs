@@ -35,6 +35,42 @@ pub fn dot(ui: &mut egui::Ui, color: egui::Color32, filled: bool) -> egui::Respo
     r
 }
 
+/// Toasts, with icons every font has (egui-notify's own are emoji).
+#[derive(Default)]
+pub struct Notices(egui_notify::Toasts);
+
+impl Notices {
+    fn add(&mut self, text: String, icon: &str, color: egui::Color32) -> &mut egui_notify::Toast {
+        let t = self.0.add(egui_notify::Toast::custom(
+            text,
+            egui_notify::ToastLevel::Custom(icon.to_string(), color),
+        ));
+        t.closable(false);
+        t
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) -> &mut egui_notify::Toast {
+        self.add(text.into(), "!", egui::Color32::from_rgb(220, 80, 60))
+    }
+
+    pub fn success(&mut self, text: impl Into<String>) -> &mut egui_notify::Toast {
+        self.add(text.into(), "ok", egui::Color32::from_rgb(60, 170, 90))
+    }
+
+    pub fn show(&mut self, ctx: &egui::Context) {
+        self.0.show(ctx);
+    }
+}
+
+/// Text from the library (made for terminals) with the few symbols the UI font lacks spelled out.
+pub fn plain(text: &str) -> String {
+    text.replace('✓', "yes:")
+        .replace('✗', "no:")
+        .replace('·', "-")
+        .replace(" ⊂ ", " in ")
+        .replace('→', "->")
+}
+
 pub fn error_text(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().error_fg_color)).wrap());
 }

@@ -1,0 +1,348 @@
+//! The desktop app driven as a person would, through AccessKit (egui_kittest), against the
+//! emulator the app starts in-process on its first start.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use relay_explorer::auth::Vault;
+use relay_explorer::gui::{App, AppOptions};
+
+struct Rig {
+    harness: Harness<'static, App>,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn short_device_codes(o: &mut relay_explorer::emulator::Options) {
+    o.device_code_interval = 1;
+}
+
+/// A first start: no accounts file, a fresh emulator state, an in-memory keyring.
+fn first_start() -> Rig {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let options = AppOptions {
+        config_dir: dir.path().join("config"),
+        emulator_state_dir: dir.path().join("emulator"),
+        vault: Arc::new(Vault::in_memory("GUI tests")),
+        emulator_configure: Some(short_device_codes),
+    };
+    let app = App::new(runtime.handle().clone(), options, None);
+    let harness = Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(|ui, app: &mut App| app.frame_ui(ui), app);
+    Rig {
+        harness,
+        _dir: dir,
+        _runtime: runtime,
+    }
+}
+
+impl Rig {
+    /// Steps frames until `done` holds (background work lands between frames).
+    fn wait_for(&mut self, what: &str, done: impl Fn(&Harness<'static, App>) -> bool) {
+        let started = Instant::now();
+        loop {
+            self.harness.step();
+            if done(&self.harness) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "waited 30 s for {what}"
+            );
+            std::thread::sleep(Duration::from_millis(15));
+        }
+    }
+
+    fn wait_label(&mut self, label: &str) {
+        let l = label.to_string();
+        self.wait_for(&format!("'{label}'"), move |h| {
+            h.query_by_label(&l).is_some()
+        });
+    }
+
+    /// Types into the text (or password) field labelled `label`.
+    fn type_into(&mut self, label: &str, text: &str) {
+        use egui::accesskit::Role;
+        let field = self
+            .harness
+            .query_by_role_and_label(Role::TextInput, label)
+            .or_else(|| {
+                self.harness
+                    .query_by_role_and_label(Role::PasswordInput, label)
+            })
+            .unwrap_or_else(|| panic!("no field '{label}'"));
+        field.focus();
+        field.type_text(text);
+        self.harness.step();
+    }
+
+    fn wait_label_contains(&mut self, part: &str) {
+        let l = part.to_string();
+        self.wait_for(&format!("a label with '{part}'"), move |h| {
+            h.query_all_by_label_contains(&l).next().is_some()
+        });
+    }
+
+    fn click(&mut self, label: &str) {
+        self.wait_label(label);
+        self.harness.get_by_label(label).click();
+        self.harness.step();
+        self.harness.step();
+    }
+
+    fn ready(&self) -> relay_explorer::emulator::ReadyInfo {
+        self.harness
+            .state()
+            .embedded_ready()
+            .expect("the embedded emulator runs")
+            .clone()
+    }
+
+    /// Expands the tree down to the hybrid connection `orders` with the keyboard.
+    fn browse_to_orders(&mut self) {
+        self.click("rg-relay");
+        self.harness.key_press(egui::Key::ArrowRight);
+        self.click("northwind-relay");
+        self.harness.key_press(egui::Key::ArrowRight);
+        self.click("orders");
+        self.wait_label("Listen");
+    }
+}
+
+#[test]
+fn a_first_start_shows_the_demo_tenant_and_browses_to_a_hybrid_connection() {
+    let mut rig = first_start();
+    rig.wait_label("Northwind demo (local emulator)");
+    rig.wait_label("Northwind Dev");
+    rig.wait_label("rg-relay");
+    assert!(
+        rig.harness.query_by_label("orders").is_none(),
+        "namespaces start collapsed"
+    );
+    rig.browse_to_orders();
+    // Overview: the properties of the entity, with copy buttons.
+    rig.wait_label("Requires client authorization");
+    rig.wait_label("Copy Service Bus endpoint");
+    rig.wait_label_contains("Order intake");
+    // The accounts file remembers the demo account (and holds no secret).
+    let config = rig._dir.path().join("config/accounts.json");
+    let text = std::fs::read_to_string(&config).expect("the accounts file is written");
+    assert!(text.contains("\"embedded\""), "{text}");
+    assert!(
+        !text.contains(&rig.ready().admin.client_secret),
+        "no secret in {text}"
+    );
+}
+
+#[test]
+fn keys_stay_masked_until_revealed_and_copy_without_showing() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("SAS rules");
+    rig.click("Show keys of sender");
+    rig.wait_label("Reveal keys of sender");
+    let masked_count = rig.harness.query_all_by_label_contains("••••").count();
+    assert_eq!(
+        masked_count, 4,
+        "two keys and two connection strings, masked"
+    );
+    rig.harness
+        .get_by_label("Copy Primary connection string of sender")
+        .click();
+    rig.harness.step();
+    let copied: Vec<String> = rig
+        .harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    let cs = copied.last().cloned().unwrap_or_default();
+    assert!(
+        cs.starts_with("Endpoint=sb://localhost:") && cs.contains("SharedAccessKeyName=sender"),
+        "the connection string is copied: {copied:?}"
+    );
+    assert!(
+        rig.harness.query_by_label_contains(&cs).is_none(),
+        "copying does not reveal it"
+    );
+    rig.click("Reveal keys of sender");
+    rig.wait_label(&cs);
+    assert_eq!(rig.harness.query_all_by_label_contains("••••").count(), 0);
+    rig.click("Hide keys of sender");
+    rig.wait_label("Reveal keys of sender");
+    assert!(rig.harness.query_by_label(&cs).is_none());
+}
+
+#[test]
+fn hello_goes_from_the_send_console_to_the_listen_console_and_echoes_back() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("Listen");
+    // The first SAS rule with the Listen right is picked.
+    rig.wait_for("an identity to be picked", |h| {
+        h.query_by_value("SAS rule listen-only").is_some()
+    });
+    rig.click("Start");
+    rig.wait_label("online");
+    rig.click("Explorer");
+    rig.click("Send");
+    rig.wait_for("an identity to be picked", |h| {
+        h.query_by_value("SAS rule sender").is_some()
+    });
+    rig.click("Connect");
+    rig.wait_label("online");
+    rig.wait_label("Message");
+    rig.click("Send text");
+    // The echo comes back to the sender, with its latency.
+    let echo = format!("<- {:<10} hello", "text");
+    rig.wait_label_contains(&echo);
+    assert_eq!(
+        rig.harness.state().console_titles(),
+        vec!["Listen orders", "Send orders"]
+    );
+    // And the listener saw it arrive.
+    rig.click("Listen orders (live)");
+    rig.wait_label_contains(&echo);
+    rig.wait_label_contains("accepted");
+}
+
+#[test]
+fn access_finds_the_assignment_that_grants_send() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("Access");
+    // The who-can matrix lists the app with an assignment.
+    rig.wait_label("orders-backend");
+    let backend = rig
+        .ready()
+        .principals
+        .iter()
+        .find(|p| p.display_name == "orders-backend")
+        .cloned()
+        .expect("the demo app");
+    rig.type_into(
+        "Principal",
+        backend.client_id.as_deref().unwrap_or_default(),
+    );
+    rig.click("Check");
+    rig.wait_label("ALLOWED");
+    // A client id is resolved to the object id that role assignments name, with a warning.
+    rig.wait_label_contains("role assignments name its object id");
+    rig.wait_label("Azure Relay Sender");
+    rig.wait_label_contains("matches Microsoft.Relay/");
+}
+
+#[test]
+fn sign_in_with_a_client_secret_adds_an_account() {
+    let mut rig = first_start();
+    rig.wait_label("Northwind demo (local emulator)");
+    let app = rig
+        .ready()
+        .principals
+        .iter()
+        .find(|p| p.display_name == "orders-backend")
+        .cloned()
+        .expect("the demo app");
+    rig.click("+ Add account");
+    rig.click("Local emulator (built in)");
+    rig.click("client secret");
+    for (field, value) in [
+        ("Tenant", rig.ready().tenant_id.clone()),
+        ("Client id", app.client_id.clone().unwrap_or_default()),
+        (
+            "Client secret",
+            app.client_secret.clone().unwrap_or_default(),
+        ),
+        ("Display name (optional)", "orders-backend app".to_string()),
+    ] {
+        rig.type_into(field, &value);
+    }
+    rig.click("Sign in");
+    rig.wait_label("orders-backend app");
+    rig.wait_for("the dialog to close", |h| {
+        h.query_by_label("Add account").is_none()
+    });
+    // A wrong secret is refused with Entra's reason, and no account is added.
+    rig.click("+ Add account");
+    rig.click("Local emulator (built in)");
+    rig.click("client secret");
+    for (field, value) in [
+        ("Tenant", rig.ready().tenant_id.clone()),
+        ("Client id", app.client_id.clone().unwrap_or_default()),
+        ("Client secret", "not-the-secret".to_string()),
+        ("Display name (optional)", "wrong secret".to_string()),
+    ] {
+        rig.type_into(field, &value);
+    }
+    rig.click("Sign in");
+    rig.wait_label_contains("AADSTS");
+    assert!(rig.harness.query_by_label("wrong secret").is_none());
+}
+
+#[test]
+fn sign_in_with_a_device_code_shows_the_code_and_finishes_in_the_browser() {
+    let mut rig = first_start();
+    rig.wait_label("Northwind demo (local emulator)");
+    rig.click("+ Add account");
+    rig.click("Local emulator (built in)");
+    rig.click("device code");
+    rig.click("Sign in");
+    rig.wait_label("Sign in with a device code");
+    let prompt = rig
+        .harness
+        .state()
+        .device_code_prompt()
+        .cloned()
+        .expect("a code is shown");
+    rig.wait_label(&prompt.user_code);
+    rig.wait_label_contains("The code expires in");
+    // The person opens the link and signs in as Alice.
+    let ready = rig.ready();
+    let alice = ready
+        .principals
+        .iter()
+        .find(|p| p.username.as_deref() == Some("alice@northwind.example"))
+        .cloned()
+        .expect("Alice");
+    let pem = std::fs::read(&ready.ca_cert).unwrap();
+    let http = reqwest::Client::builder()
+        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).unwrap())
+        .build()
+        .unwrap();
+    let status = rig._runtime.block_on(async {
+        http.post(&prompt.verification_uri)
+            .form(&[
+                ("user_code", prompt.user_code.as_str()),
+                ("username", alice.username.as_deref().unwrap()),
+                ("password", alice.password.as_deref().unwrap()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    rig.wait_label_contains("alice@northwind.example");
+    assert!(
+        rig.harness
+            .query_by_label("Sign in with a device code")
+            .is_none()
+    );
+}
