@@ -14,6 +14,7 @@ struct Rig {
     harness: Harness<'static, App>,
     _dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
+    vault: Arc<Vault>,
 }
 
 fn short_device_codes(o: &mut relay_explorer::emulator::Options) {
@@ -28,10 +29,14 @@ fn first_start() -> Rig {
         .enable_all()
         .build()
         .expect("a runtime");
+    start(dir, runtime, Arc::new(Vault::in_memory("GUI tests")))
+}
+
+fn start(dir: tempfile::TempDir, runtime: tokio::runtime::Runtime, vault: Arc<Vault>) -> Rig {
     let options = AppOptions {
         config_dir: dir.path().join("config"),
         emulator_state_dir: dir.path().join("emulator"),
-        vault: Arc::new(Vault::in_memory("GUI tests")),
+        vault: vault.clone(),
         emulator_configure: Some(short_device_codes),
     };
     let app = App::new(runtime.handle().clone(), options, None);
@@ -42,10 +47,73 @@ fn first_start() -> Rig {
         harness,
         _dir: dir,
         _runtime: runtime,
+        vault,
     }
 }
 
 impl Rig {
+    /// Closes the app (the emulator writes its state) and starts it again on the same folders
+    /// and keyring, as a person would the next day.
+    fn restart(mut self) -> Rig {
+        self.harness.state_mut().shut_down();
+        let Rig {
+            harness,
+            _dir,
+            _runtime,
+            vault,
+        } = self;
+        drop(harness);
+        start(_dir, _runtime, vault)
+    }
+
+    /// Adds a device-code account and signs in as Alice in "the browser".
+    fn sign_in_alice_by_device_code(&mut self) {
+        self.click("+ Add account");
+        self.click("Local emulator (built in)");
+        self.click("device code");
+        self.click("Sign in");
+        self.wait_label("Sign in with a device code");
+        let prompt = self
+            .harness
+            .state()
+            .device_code_prompt()
+            .cloned()
+            .expect("a code is shown");
+        self.wait_label(&prompt.user_code);
+        self.wait_label_contains("The code expires in");
+        let ready = self.ready();
+        let alice = ready
+            .principals
+            .iter()
+            .find(|p| p.username.as_deref() == Some("alice@northwind.example"))
+            .cloned()
+            .expect("Alice");
+        let pem = std::fs::read(&ready.ca_cert).unwrap();
+        let http = reqwest::Client::builder()
+            .tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).unwrap())
+            .build()
+            .unwrap();
+        let status = self._runtime.block_on(async {
+            http.post(&prompt.verification_uri)
+                .form(&[
+                    ("user_code", prompt.user_code.as_str()),
+                    ("username", alice.username.as_deref().unwrap()),
+                    ("password", alice.password.as_deref().unwrap()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        assert_eq!(status, 200);
+        self.wait_label_contains("alice@northwind.example");
+        assert!(
+            self.harness
+                .query_by_label("Sign in with a device code")
+                .is_none()
+        );
+    }
+
     /// Steps frames until `done` holds (background work lands between frames).
     fn wait_for(&mut self, what: &str, done: impl Fn(&Harness<'static, App>) -> bool) {
         let started = Instant::now();
@@ -300,49 +368,20 @@ fn sign_in_with_a_client_secret_adds_an_account() {
 fn sign_in_with_a_device_code_shows_the_code_and_finishes_in_the_browser() {
     let mut rig = first_start();
     rig.wait_label("Northwind demo (local emulator)");
-    rig.click("+ Add account");
-    rig.click("Local emulator (built in)");
-    rig.click("device code");
-    rig.click("Sign in");
-    rig.wait_label("Sign in with a device code");
-    let prompt = rig
-        .harness
-        .state()
-        .device_code_prompt()
-        .cloned()
-        .expect("a code is shown");
-    rig.wait_label(&prompt.user_code);
-    rig.wait_label_contains("The code expires in");
-    // The person opens the link and signs in as Alice.
-    let ready = rig.ready();
-    let alice = ready
-        .principals
-        .iter()
-        .find(|p| p.username.as_deref() == Some("alice@northwind.example"))
-        .cloned()
-        .expect("Alice");
-    let pem = std::fs::read(&ready.ca_cert).unwrap();
-    let http = reqwest::Client::builder()
-        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).unwrap())
-        .build()
-        .unwrap();
-    let status = rig._runtime.block_on(async {
-        http.post(&prompt.verification_uri)
-            .form(&[
-                ("user_code", prompt.user_code.as_str()),
-                ("username", alice.username.as_deref().unwrap()),
-                ("password", alice.password.as_deref().unwrap()),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
-    assert_eq!(status, 200);
+    rig.sign_in_alice_by_device_code();
+}
+
+#[test]
+fn sign_ins_survive_a_restart_without_asking_again() {
+    let mut rig = first_start();
+    rig.wait_label("Northwind demo (local emulator)");
+    rig.sign_in_alice_by_device_code();
+    let mut rig = rig.restart();
+    rig.wait_label("Northwind demo (local emulator)");
     rig.wait_label_contains("alice@northwind.example");
     assert!(
-        rig.harness
-            .query_by_label("Sign in with a device code")
-            .is_none()
+        rig.harness.state().device_code_prompt().is_none(),
+        "the refresh token in the keyring signs Alice in silently"
     );
+    assert!(rig.vault.backend_name().contains("memory"));
 }

@@ -214,6 +214,14 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The display name of an object id, or the id itself.
+    pub fn short_name(&self, id: &str) -> String {
+        self.names
+            .get(&id.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
     /// `Name (id)` for an object id, or the id alone.
     pub fn name(&self, id: &str) -> String {
         match self.names.get(&id.to_ascii_lowercase()) {

@@ -235,7 +235,26 @@ impl App {
                 if let Some(f) = configure {
                     f(&mut options);
                 }
-                let running = crate::emulator::start(options).await?;
+                // The same login port as last time keeps the sign-ins kept for it (their vault
+                // entries name the authority); when it is taken now, any free ports will do.
+                let port_file = state_dir.join("gui-port");
+                let last = std::fs::read_to_string(&port_file)
+                    .ok()
+                    .and_then(|p| p.trim().parse::<u16>().ok());
+                let running = match last {
+                    Some(p) if options.port == 0 => {
+                        let mut fixed = options.clone();
+                        fixed.port = p;
+                        match crate::emulator::start(fixed).await {
+                            Ok(r) => r,
+                            Err(_) => crate::emulator::start(options).await?,
+                        }
+                    }
+                    _ => crate::emulator::start(options).await?,
+                };
+                if let Some(port) = running.ready.authority_host.rsplit(':').next() {
+                    std::fs::write(&port_file, port).ok();
+                }
                 let ready_path = state_dir.join("ready.json");
                 crate::emulator::state::write_private(
                     &ready_path,
@@ -1312,6 +1331,65 @@ impl App {
     /// The device code being shown, if a sign-in waits for one.
     pub fn device_code_prompt(&self) -> Option<&crate::auth::DeviceCodePrompt> {
         self.device_code.as_ref().map(|d| &d.prompt)
+    }
+
+    /// Selects a console's newest received message (the tour shows its details).
+    pub fn select_last_message(&mut self, console: u64) {
+        if let Some(c) = self.consoles.iter_mut().find(|c| c.id == console) {
+            let last = c
+                .transcript
+                .iter()
+                .filter(|e| {
+                    e.direction == super::transcript::Direction::In
+                        && e.kind == super::transcript::EventKind::Text
+                })
+                .map(|e| e.seq)
+                .last();
+            if last.is_some() {
+                c.selected = last;
+            }
+        }
+    }
+
+    /// Opens a console on `entity` that is not connected, filled with `lines` received messages of
+    /// `size` bytes each (benchmarks measure frames and memory with it).
+    pub fn demo_console(&mut self, entity: &str, lines: usize, size: usize) {
+        use super::transcript::{Direction, Entry, EventKind};
+        let node = TreeNode {
+            key: format!("demo:{entity}"),
+            parent: None,
+            children: Vec::new(),
+            label: entity.to_string(),
+            kind: Kind::HybridConnection,
+            account: String::new(),
+            arm: None,
+            load: Load::Leaf,
+        };
+        let id = self.next_console;
+        self.next_console += 1;
+        let mut c = Console::new(id, true, &node, String::new(), None);
+        let body = vec![b'x'; size];
+        for i in 0..lines {
+            c.push(
+                Entry::new(Direction::In, EventKind::Text, format!("message {i}"))
+                    .with_conn("bench")
+                    .with_body(&body),
+            );
+        }
+        self.consoles.push(c);
+        self.view = View::Console(id);
+    }
+
+    /// Picks the entity the Identities view checks managed identities against.
+    pub fn pick_identity_entity(&mut self, label: &str) {
+        if self.details.identity_entity.is_none() {
+            self.details.identity_entity = self
+                .tree
+                .nodes()
+                .filter(|n| n.label == label && n.kind.is_entity())
+                .map(|n| n.key.clone())
+                .min();
+        }
     }
 
     /// The consoles, for tests.

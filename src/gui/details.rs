@@ -1700,13 +1700,18 @@ fn verdict_ui(ui: &mut egui::Ui, c: &Checked) {
                 may_be_propagating,
                 ..
             } => {
-                chip(ui, &format!("{scope_level} {}", scope_short(scope)), None)
-                    .on_hover_text(scope);
+                let short = scope_short(scope);
+                let text = if short.starts_with(scope_level.as_str()) {
+                    short
+                } else {
+                    format!("{scope_level} {short}")
+                };
+                chip(ui, &text, None).on_hover_text(scope);
                 if via_group.is_some() {
                     let chain: Vec<String> = if group_chain.is_empty() {
-                        via_group.iter().map(|g| c.name(g)).collect()
+                        via_group.iter().map(|g| c.short_name(g)).collect()
                     } else {
-                        group_chain.iter().map(|g| c.name(g)).collect()
+                        group_chain.iter().map(|g| c.short_name(g)).collect()
                     };
                     ui.label(">");
                     chip(ui, &format!("group {}", chain.join(" in ")), None);
@@ -1778,7 +1783,10 @@ fn chip(ui: &mut egui::Ui, text: &str, color: Option<Color32>) -> egui::Response
         .inner_margin(egui::Margin::symmetric(6, 2))
         .show(ui, |ui| {
             let t = RichText::new(text);
-            ui.label(if let Some(c) = color { t.color(c) } else { t })
+            ui.add(
+                egui::Label::new(if let Some(c) = color { t.color(c) } else { t })
+                    .wrap_mode(egui::TextWrapMode::Extend),
+            )
         })
         .inner
 }

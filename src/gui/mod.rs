@@ -230,7 +230,7 @@ const STEPS: &[Step] = &[
     }),
     ("4-access", |app, waited| {
         app.show_tab("Access");
-        app.check_principal_for_tour("alice@northwind.example", "send");
+        app.check_principal_for_tour("carol@northwind.example", "send");
         waited > Duration::from_secs(3)
     }),
     ("5-send", |app, waited| {
@@ -240,10 +240,12 @@ const STEPS: &[Step] = &[
     }),
     ("6-listen", |app, waited| {
         app.view = View::Console(1);
+        app.select_last_message(1);
         waited > Duration::from_secs(2)
     }),
     ("7-identities", |app, waited| {
         app.view = View::Identities;
+        app.pick_identity_entity("orders");
         waited > Duration::from_secs(3)
     }),
 ];

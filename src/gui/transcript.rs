@@ -133,7 +133,7 @@ impl Entry {
 /// Bodies are kept up to this many bytes each.
 pub const BODY_CAP: usize = 16 * 1024;
 /// At most this many events are kept…
-pub const MAX_ENTRIES: usize = 50_000;
+pub const MAX_ENTRIES: usize = 100_000;
 /// …and at most this many bytes of them.
 pub const MAX_BYTES: usize = 48 * 1024 * 1024;
 
