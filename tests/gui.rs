@@ -385,3 +385,27 @@ fn sign_ins_survive_a_restart_without_asking_again() {
     );
     assert!(rig.vault.backend_name().contains("memory"));
 }
+
+#[test]
+fn signalr_resources_show_their_role_assignments_and_access() {
+    let mut rig = first_start();
+    rig.click("rg-apps");
+    rig.harness.key_press(egui::Key::ArrowRight);
+    rig.click("northwind-signalr");
+    rig.click("Role assignments");
+    rig.wait_label("SignalR App Server");
+    rig.click("Access");
+    rig.wait_label("Manage");
+    let backend = rig
+        .ready()
+        .principals
+        .iter()
+        .find(|p| p.display_name == "orders-backend")
+        .cloned()
+        .expect("the demo app");
+    rig.type_into("Principal", &backend.object_id);
+    rig.click("Check");
+    rig.wait_label("ALLOWED");
+    rig.wait_label_contains("serverConnection/write");
+    assert!(rig.harness.query_all_by_label("SignalR App Server").count() >= 1);
+}

@@ -240,18 +240,15 @@ impl std::fmt::Debug for Session {
 }
 
 /// What an account needs from the running app to become a session.
-pub struct SessionInputs<'a> {
+pub struct SessionInputs {
     pub vault: Arc<Vault>,
     /// The embedded emulator's ready information, when it runs.
-    pub embedded: Option<(&'a crate::emulator::ReadyInfo, PathBuf)>,
+    pub embedded: Option<(crate::emulator::ReadyInfo, PathBuf)>,
     /// Shows a device code to the user.
     pub prompt: Option<auth::PromptFn>,
 }
 
-fn cloud_of(
-    account: &AccountConfig,
-    inputs: &SessionInputs<'_>,
-) -> Result<(Cloud, Option<PathBuf>)> {
+fn cloud_of(account: &AccountConfig, inputs: &SessionInputs) -> Result<(Cloud, Option<PathBuf>)> {
     Ok(match &account.cloud {
         CloudConfig::Azure { name } => (Cloud::by_name(name)?, None),
         CloudConfig::Embedded => {
@@ -261,7 +258,7 @@ fn cloud_of(
                 )
             };
             (
-                Cloud::from_ready(&ReadyFile::from(*ready)),
+                Cloud::from_ready(&ReadyFile::from(ready)),
                 Some(path.clone()),
             )
         }
@@ -286,7 +283,7 @@ fn cloud_of(
 
 /// Builds the session of an account. Nothing here waits on the network: tokens are fetched when
 /// the first request needs one.
-pub fn session(account: &AccountConfig, inputs: &SessionInputs<'_>) -> Result<Session> {
+pub fn session(account: &AccountConfig, inputs: &SessionInputs) -> Result<Session> {
     let (cloud, emulator_ready) = cloud_of(account, inputs)?;
     let http = auth::http_client(&cloud)?;
     let mut account = account.clone();

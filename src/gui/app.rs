@@ -123,6 +123,8 @@ pub struct App {
     pub(super) account_errors: HashMap<String, String>,
     /// Accounts added in this run that have not signed in yet (removed if they fail).
     pub(super) new_accounts: HashSet<String>,
+    /// Secrets of accounts being added, on their way to the keyring (never persisted here).
+    pending_secrets: HashMap<String, (SecretKind, String)>,
     pub(super) directories: HashMap<String, Directory>,
     pub(super) embedded: Option<Arc<Embedded>>,
     pub emulator: EmulatorState,
@@ -180,6 +182,7 @@ impl App {
             sessions: HashMap::new(),
             account_errors: HashMap::new(),
             new_accounts: HashSet::new(),
+            pending_secrets: HashMap::new(),
             directories: HashMap::new(),
             embedded: None,
             emulator: EmulatorState::NotNeeded,
@@ -287,14 +290,14 @@ impl App {
         }
     }
 
-    pub(super) fn session_inputs(&self) -> SessionInputs<'_> {
+    pub(super) fn session_inputs(&self) -> SessionInputs {
         let backend = self.backend.clone();
         SessionInputs {
             vault: self.options.vault.clone(),
             embedded: self
                 .embedded
                 .as_ref()
-                .map(|e| (&e.running.ready, e.ready_path.clone())),
+                .map(|e| (e.running.ready.clone(), e.ready_path.clone())),
             prompt: Some(Arc::new(move |p: &crate::auth::DeviceCodePrompt| {
                 backend.emit(Event::DeviceCode(PendingDeviceCode {
                     account_id: String::new(),
@@ -327,11 +330,7 @@ impl App {
             } else {
                 SecretKind::ClientSecret
             };
-            if let Err(e) = self.options.vault.set(&account.vault_key(), kind, &s) {
-                self.toasts
-                    .error(format!("Could not keep the secret in the keyring: {e:#}"));
-                return;
-            }
+            self.pending_secrets.insert(account.id.clone(), (kind, s));
         }
         self.new_accounts.insert(account.id.clone());
         self.accounts.push(account.clone());
@@ -346,19 +345,21 @@ impl App {
     }
 
     fn remove_account(&mut self, id: &str) {
-        if let Some(s) = self.sessions.remove(id)
-            && let Some(d) = &s.device_code
-        {
+        let device = self.sessions.remove(id).and_then(|s| s.device_code.clone());
+        if let Some(d) = &device {
             d.cancel();
-            d.sign_out().ok();
         }
         if let Some(a) = self.accounts.iter().find(|a| a.id == id) {
+            // The keyring may be a D-Bus round trip away: not on the UI thread.
             let key = a.vault_key();
-            self.options
-                .vault
-                .delete(&key, SecretKind::ClientSecret)
-                .ok();
-            self.options.vault.delete(&key, SecretKind::SasKey).ok();
+            let vault = self.options.vault.clone();
+            self.backend.runtime().spawn_blocking(move || {
+                if let Some(d) = device {
+                    d.sign_out().ok();
+                }
+                vault.delete(&key, SecretKind::ClientSecret).ok();
+                vault.delete(&key, SecretKind::SasKey).ok();
+            });
         }
         self.accounts.retain(|a| a.id != id);
         self.new_accounts.remove(id);
@@ -376,34 +377,63 @@ impl App {
             return;
         };
         let key = tree::account_key(&account.id);
-        let session = match accounts::session(&account, &self.session_inputs()) {
-            Ok(s) => Arc::new(s),
-            Err(e) => {
-                self.fail_account(&account.id, format!("{e:#}"));
-                return;
-            }
-        };
-        self.sessions.insert(account.id.clone(), session.clone());
         self.account_errors.remove(&account.id);
         if let Some(n) = self.tree.get_mut(&key) {
             n.load = Load::Loading;
         }
-        if let Some(cs) = &session.connection_string {
-            self.attach_connection_string(&account, cs);
-            return;
-        }
+        let inputs = self.session_inputs();
+        let secret = self.pending_secrets.remove(&account.id);
         let id = self.activity.start(
             format!("Sign in: {}", account.label),
             Some(format!(
                 "relay-explorer ls {}",
-                account.cli_options(session.emulator_ready.as_deref())
+                account.cli_options(inputs.embedded.as_ref().map(|(_, p)| p.as_path()))
             )),
         );
         let account_id = account.id.clone();
         self.backend.spawn(id, async move {
-            let result = load_directory(&session).await;
+            // Keyring and CA-file reads block: they run on a blocking thread.
+            let built = tokio::task::spawn_blocking(move || {
+                if let Some((kind, s)) = secret {
+                    inputs
+                        .vault
+                        .set(&account.vault_key(), kind, &s)
+                        .map_err(|e| {
+                            anyhow::anyhow!("could not keep the secret in the keyring: {e:#}")
+                        })?;
+                }
+                accounts::session(&account, &inputs).map(Arc::new)
+            })
+            .await;
+            let session = match built {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    return Event::Directory {
+                        account: account_id,
+                        session: None,
+                        result: Err(format!("{e:#}")),
+                    };
+                }
+                Err(e) => {
+                    return Event::Directory {
+                        account: account_id,
+                        session: None,
+                        result: Err(format!("signing in stopped: {e}")),
+                    };
+                }
+            };
+            let result = if session.connection_string.is_some() {
+                Ok(Directory {
+                    tenants: Vec::new(),
+                    subscriptions: Vec::new(),
+                    who: None,
+                })
+            } else {
+                load_directory(&session).await
+            };
             Event::Directory {
                 account: account_id,
+                session: Some(session),
                 result,
             }
         });
@@ -581,7 +611,21 @@ impl App {
                     prompt: p.prompt,
                 });
             }
-            Event::Directory { account, result } => {
+            Event::Directory {
+                account,
+                session,
+                result,
+            } => {
+                if let Some(s) = &session {
+                    self.sessions.insert(account.clone(), s.clone());
+                }
+                let attached = session.as_ref().and_then(|s| s.connection_string.clone());
+                if let (Some(cs), Ok(_)) = (&attached, &result)
+                    && let Some(a) = self.accounts.iter().find(|a| a.id == account).cloned()
+                {
+                    self.attach_connection_string(&a, cs);
+                    return;
+                }
                 if self
                     .device_code
                     .as_ref()

@@ -47,6 +47,7 @@ pub enum Event {
     DeviceCode(PendingDeviceCode),
     Directory {
         account: String,
+        session: Option<Arc<super::accounts::Session>>,
         result: Result<Directory, String>,
     },
     /// A subscription's resource groups, namespaces, entities and SignalR resources.

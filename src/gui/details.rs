@@ -1349,6 +1349,16 @@ impl App {
 
     fn access_ui(&mut self, ui: &mut egui::Ui, key: &str, node: &tree::TreeNode) {
         self.request_who(key, false);
+        let signalr = node.kind == Kind::SignalR;
+        if signalr != (self.details.check_action == SIGNALR_SERVER)
+            && self.details.check_action != "manage"
+        {
+            self.details.check_action = if signalr {
+                SIGNALR_SERVER.into()
+            } else {
+                "send".into()
+            };
+        }
         section(ui, "Check a principal");
         ui.horizontal(|ui| {
             let l = ui.label("Principal");
@@ -1363,8 +1373,13 @@ impl App {
             egui::ComboBox::from_id_salt("check-action")
                 .selected_text(self.details.check_action.clone())
                 .show_ui(ui, |ui| {
-                    for a in ["listen", "send", "manage"] {
-                        ui.selectable_value(&mut self.details.check_action, a.to_string(), a);
+                    let actions: &[&str] = if node.kind == Kind::SignalR {
+                        &[SIGNALR_SERVER, "manage"]
+                    } else {
+                        &["listen", "send", "manage"]
+                    };
+                    for a in actions {
+                        ui.selectable_value(&mut self.details.check_action, a.to_string(), *a);
                     }
                 });
             if (ui.button("Check").clicked() || enter)
@@ -1406,7 +1421,12 @@ impl App {
             Some(Fetch::Failed(e, _)) => error_text(ui, &e),
             Some(f) => {
                 let rows = f.value().cloned().unwrap_or_default();
+                // Listen and Send are Relay's data actions; a SignalR resource is reached by
+                // its own (check them above), so its matrix shows Manage only.
                 let is_signalr = node.kind == Kind::SignalR;
+                if is_signalr {
+                    ui.weak("SignalR data actions (such as serverConnection/write for the SignalR App Server role) are checked per principal above.");
+                }
                 egui::Grid::new("who")
                     .striped(true)
                     .num_columns(5)
@@ -1414,11 +1434,16 @@ impl App {
                     .show(ui, |ui| {
                         ui.strong("Principal");
                         ui.strong("Kind");
-                        ui.strong(if is_signalr { "Connect" } else { "Listen" });
-                        ui.strong("Send");
+                        if !is_signalr {
+                            ui.strong("Listen");
+                            ui.strong("Send");
+                        }
                         ui.strong("Manage");
                         ui.end_row();
                         for r in &rows {
+                            if is_signalr && (r.kind == "sas" || r.kind == "anonymous") {
+                                continue;
+                            }
                             let name = r
                                 .display_name
                                 .clone()
@@ -1428,9 +1453,11 @@ impl App {
                                 l.on_hover_text(&r.principal);
                             }
                             ui.label(&r.kind);
-                            for cell in [&r.listen, &r.send, &r.manage] {
-                                cell_ui(ui, cell);
+                            if !is_signalr {
+                                cell_ui(ui, &r.listen);
+                                cell_ui(ui, &r.send);
                             }
+                            cell_ui(ui, &r.manage);
                             ui.end_row();
                         }
                     });
@@ -1609,6 +1636,9 @@ fn scope_short(scope: &str) -> String {
         [.., name] => name.to_string(),
     }
 }
+
+/// The data action of the SignalR App Server role.
+const SIGNALR_SERVER: &str = "Microsoft.SignalRService/SignalR/serverConnection/write";
 
 fn valid_entity_name(name: &str) -> Result<(), String> {
     let n = name.trim();
