@@ -231,12 +231,20 @@ fn main() {
         .unwrap_or_default();
     for pid in pids.split_whitespace() {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        if let Some(rss) = status.lines().find(|l| l.starts_with("VmRSS:")) {
-            println!(
-                "real window at idle (emulator running in it): {}",
-                rss.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
-            );
-        }
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map_or(f64::NAN, |kb| kb / 1024.0)
+        };
+        println!(
+            "real window at idle, emulator running in it: resident {:.1} MB = {:.1} MB private + {:.1} MB mapped files (libraries; Mesa llvmpipe GL under Xvfb)",
+            field("VmRSS:"),
+            field("RssAnon:"),
+            field("RssFile:")
+        );
         std::process::Command::new("kill").arg(pid).status().ok();
     }
     child.wait().ok();

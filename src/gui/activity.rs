@@ -134,6 +134,15 @@ impl App {
                         if !took.is_empty() {
                             ui.weak(took);
                         }
+                        if e.outcome == Outcome::Running
+                            && self.backend.is_running(e.id)
+                            && ui
+                                .small_button("cancel")
+                                .on_hover_text(format!("Cancel {}", e.label))
+                                .clicked()
+                        {
+                            self.actions.push(super::app::Action::Cancel(e.id));
+                        }
                         if let Some(c) = &e.command {
                             copy_button(ui, c, &format!("command of {}", e.label))
                                 .on_hover_text(format!("Copy as command: {c}"));

@@ -104,12 +104,17 @@ pub enum Action {
     Select(String),
     Toggle(String),
     Refresh(String),
-    OpenConsole { entity: String, listen: bool },
+    OpenConsole {
+        entity: String,
+        listen: bool,
+    },
     CloseConsole(u64),
     ShowView(View),
     AddAccount,
     RemoveAccount(String),
     SignIn(String),
+    /// Stops a running activity.
+    Cancel(u64),
 }
 
 pub struct App {
@@ -125,6 +130,8 @@ pub struct App {
     pub(super) new_accounts: HashSet<String>,
     /// Secrets of accounts being added, on their way to the keyring (never persisted here).
     pending_secrets: HashMap<String, (SecretKind, String)>,
+    /// The tree node each loading activity fills (to reset it when the activity is cancelled).
+    loading: HashMap<u64, String>,
     pub(super) directories: HashMap<String, Directory>,
     pub(super) embedded: Option<Arc<Embedded>>,
     pub emulator: EmulatorState,
@@ -183,6 +190,7 @@ impl App {
             account_errors: HashMap::new(),
             new_accounts: HashSet::new(),
             pending_secrets: HashMap::new(),
+            loading: HashMap::new(),
             directories: HashMap::new(),
             embedded: None,
             emulator: EmulatorState::NotNeeded,
@@ -391,6 +399,7 @@ impl App {
             )),
         );
         let account_id = account.id.clone();
+        self.loading.insert(id, key.clone());
         self.backend.spawn(id, async move {
             // Keyring and CA-file reads block: they run on a blocking thread.
             let built = tokio::task::spawn_blocking(move || {
@@ -545,6 +554,7 @@ impl App {
                     .cli_options(session.emulator_ready.as_deref())
             )),
         );
+        self.loading.insert(id, key.to_string());
         self.backend.spawn(id, async move {
             let result = load_subscription_tree(&session, &subscription).await;
             Event::Subtree {
@@ -684,6 +694,7 @@ impl App {
                 result,
                 elapsed,
             } => {
+                self.loading.remove(&id);
                 let failed = result.as_ref().err().cloned();
                 let user_started = self.activity.finish(id, result, elapsed);
                 if let (Some(e), true) = (failed, user_started) {
@@ -829,6 +840,25 @@ impl App {
                 }
                 Action::RemoveAccount(id) => self.remove_account(&id),
                 Action::SignIn(id) => self.sign_in(&id),
+                Action::Cancel(activity) => {
+                    if self.backend.cancel(activity) {
+                        self.activity
+                            .finish(activity, Err("cancelled".into()), Duration::ZERO);
+                        if let Some(key) = self.loading.remove(&activity) {
+                            match self.tree.get(&key).map(|n| (n.kind, n.account.clone())) {
+                                Some((Kind::Account, account)) => {
+                                    self.fail_account(&account, "sign-in cancelled".into())
+                                }
+                                Some(_) => {
+                                    if let Some(n) = self.tree.get_mut(&key) {
+                                        n.load = Load::NotLoaded;
+                                    }
+                                }
+                                None => {}
+                            }
+                        }
+                    }
+                }
             }
         }
     }

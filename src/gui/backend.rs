@@ -248,6 +248,7 @@ pub struct Backend {
     rt: tokio::runtime::Handle,
     tx: mpsc::UnboundedSender<Event>,
     ctx: Arc<Mutex<Option<eframe::egui::Context>>>,
+    running: Arc<Mutex<HashMap<u64, tokio::task::AbortHandle>>>,
 }
 
 impl Backend {
@@ -258,6 +259,7 @@ impl Backend {
                 rt,
                 tx,
                 ctx: Arc::new(Mutex::new(None)),
+                running: Arc::default(),
             },
             rx,
         )
@@ -289,13 +291,17 @@ impl Backend {
         F: std::future::Future<Output = Event> + Send + 'static,
     {
         let me = self.clone();
-        self.rt.spawn(async move {
+        let running = self.running.clone();
+        // Held until the task has registered itself, so it cannot finish unregistered.
+        let mut slot = running.lock();
+        let task = self.rt.spawn(async move {
             let started = Instant::now();
             let event = work.await;
             let result = match event.failure() {
                 Some(e) => Err(e),
                 None => Ok(()),
             };
+            me.running.lock().remove(&activity);
             me.emit(event);
             me.emit(Event::ActivityDone {
                 id: activity,
@@ -303,6 +309,25 @@ impl Backend {
                 elapsed: started.elapsed(),
             });
         });
+        if activity != 0 {
+            slot.insert(activity, task.abort_handle());
+        }
+    }
+
+    /// Stops the work of an activity; false when it had finished already.
+    pub fn cancel(&self, activity: u64) -> bool {
+        match self.running.lock().remove(&activity) {
+            Some(h) => {
+                h.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the work of an activity is still running (and can be cancelled).
+    pub fn is_running(&self, activity: u64) -> bool {
+        self.running.lock().contains_key(&activity)
     }
 
     fn outbox(&self, id: u64) -> Outbox {

@@ -760,8 +760,18 @@ impl App {
                     && let Some(e) = &endpoint
                     && let Ok(ep) = crate::relay::client::Endpoint::new(e, &n.name)
                 {
-                    row(ui, "Listener URL", &ep.ws_url("listen", "", &[]), true);
-                    row(ui, "Sender URL", &ep.ws_url("connect", "", &[]), true);
+                    row(
+                        ui,
+                        "Listener URL",
+                        &without_id(&ep.ws_url("listen", "", &[])),
+                        true,
+                    );
+                    row(
+                        ui,
+                        "Sender URL",
+                        &without_id(&ep.ws_url("connect", "", &[])),
+                        true,
+                    );
                     row(ui, "HTTP URL", &ep.https_url(""), true);
                 }
                 if let Some(c) = n.listener_count {
@@ -1634,6 +1644,14 @@ fn scope_short(scope: &str) -> String {
         ["subscriptions", s] => format!("subscription {s}"),
         ["subscriptions", _, _, rg] => format!("resource group {rg}"),
         [.., name] => name.to_string(),
+    }
+}
+
+/// A WebSocket address without its per-connection `sb-hc-id` (a fresh one each time).
+fn without_id(url: &str) -> String {
+    match url.find("&sb-hc-id=") {
+        Some(i) => url[..i].to_string(),
+        None => url.to_string(),
     }
 }
 
