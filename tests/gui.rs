@@ -409,3 +409,65 @@ fn signalr_resources_show_their_role_assignments_and_access() {
     rig.wait_label_contains("serverConnection/write");
     assert!(rig.harness.query_all_by_label("SignalR App Server").count() >= 1);
 }
+
+impl Rig {
+    /// Opens Listen on `orders` with the given reply mode and starts it.
+    fn listen_on_orders(&mut self, reply: &str, auto_accept: bool) {
+        self.wait_label("rg-relay");
+        self.browse_to_orders();
+        self.click("Listen");
+        self.wait_for("an identity to be picked", |h| {
+            h.query_by_value("SAS rule listen-only").is_some()
+        });
+        self.click(reply);
+        if !auto_accept {
+            self.click("Accept connections automatically");
+        }
+        self.click("Start");
+        self.wait_label("online");
+    }
+
+    fn open_send(&mut self) {
+        self.click("Explorer");
+        self.click("Send");
+        self.wait_for("an identity to be picked", |h| {
+            h.query_by_value("SAS rule sender").is_some()
+        });
+    }
+}
+
+#[test]
+fn an_http_request_is_answered_by_hand() {
+    let mut rig = first_start();
+    rig.listen_on_orders("By hand", true);
+    rig.open_send();
+    rig.click("HTTP");
+    rig.click("Open");
+    rig.wait_label("online");
+    rig.type_into("path", "/api/orders?x=1");
+    rig.click("Send request");
+    // The listener shows the request waiting, and the person answers it.
+    rig.click("Listen orders (live)");
+    rig.wait_label_contains("POST /orders/api/orders?x=1 waits for a reply");
+    rig.type_into("reply body", "made by hand");
+    rig.click("Respond");
+    let sent = format!("-> {:<10} 200", "response");
+    rig.wait_label_contains(&sent);
+    rig.click("Send orders (live)");
+    let response = format!("<- {:<10} 200 OK", "response");
+    rig.wait_label_contains(&response);
+}
+
+#[test]
+fn a_sender_waits_to_be_accepted_and_is_rejected_by_hand() {
+    let mut rig = first_start();
+    rig.listen_on_orders("Echo", false);
+    rig.open_send();
+    rig.click("Connect");
+    rig.click("Listen orders (live)");
+    rig.wait_label_contains("waits to be accepted");
+    rig.click("Reject");
+    rig.click("Send orders");
+    rig.wait_label("offline");
+    rig.wait_label_contains("rejected by hand");
+}

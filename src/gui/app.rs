@@ -58,7 +58,6 @@ pub struct Persisted {
     pub expanded: Vec<String>,
     pub selected: Option<String>,
     pub saved_requests: Vec<super::consoles::SavedRequest>,
-    pub recent: Vec<String>,
 }
 
 impl Default for Persisted {
@@ -69,7 +68,6 @@ impl Default for Persisted {
             expanded: Vec::new(),
             selected: None,
             saved_requests: Vec::new(),
-            recent: Vec::new(),
         }
     }
 }

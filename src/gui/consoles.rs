@@ -691,12 +691,12 @@ impl App {
                                 Color32::from_rgb(200, 150, 40),
                                 format!("{method} {target} waits for a reply (60 s)"),
                             );
-                            let l = ui.label("status");
+                            let l = ui.label("reply status");
                             ui.add(
                                 egui::TextEdit::singleline(&mut c.reply_status).desired_width(40.0),
                             )
                             .labelled_by(l.id);
-                            let l = ui.label("body");
+                            let l = ui.label("reply body");
                             ui.add(
                                 egui::TextEdit::singleline(&mut c.reply_text).desired_width(200.0),
                             )
