@@ -160,8 +160,13 @@ impl Rig {
         });
     }
 
+    /// Clicks the widget labelled `label`, once every input on screen has an accessible name.
     fn click(&mut self, label: &str) {
         self.wait_label(label);
+        self.harness.check_accessibility();
+        // A person scrolls to what they click.
+        self.harness.get_by_label(label).scroll_to_me();
+        self.harness.step();
         self.harness.get_by_label(label).click();
         self.harness.step();
         self.harness.step();
@@ -470,4 +475,45 @@ fn a_sender_waits_to_be_accepted_and_is_rejected_by_hand() {
     rig.click("Send orders");
     rig.wait_label("offline");
     rig.wait_label_contains("rejected by hand");
+}
+
+#[test]
+fn a_hybrid_connection_and_a_rule_are_created_edited_and_deleted() {
+    let mut rig = first_start();
+    rig.click("rg-relay");
+    rig.harness.key_press(egui::Key::ArrowRight);
+    rig.click("northwind-relay");
+    rig.click("Entities");
+    rig.click("+ Hybrid connection");
+    rig.type_into("Name", "payments");
+    rig.type_into("User metadata", "card payments");
+    rig.click("Create");
+    // The namespace's tree and entity list reload with it.
+    rig.wait_label("payments");
+    rig.harness.key_press(egui::Key::ArrowRight);
+    rig.wait_for("payments in the tree and the list", |h| {
+        h.query_all_by_label("payments").count() == 2
+    });
+    rig.harness
+        .get_all_by_label("payments")
+        .next()
+        .unwrap()
+        .click();
+    rig.harness.step();
+    rig.wait_label_contains("card payments");
+    // A SAS rule on it, with Manage (which brings Listen and Send).
+    rig.click("SAS rules");
+    rig.click("+ Add rule");
+    rig.type_into("Rule name", "payments-admin");
+    rig.click("Manage");
+    rig.click("Create rule");
+    rig.wait_label("payments-admin");
+    rig.wait_label("Listen, Manage, Send");
+    // Delete the hybrid connection, after a confirmation.
+    rig.click("Overview");
+    rig.click("Delete this hybrid connection");
+    rig.click("Delete payments");
+    rig.wait_for("payments to leave the tree", |h| {
+        h.query_by_label("payments").is_none()
+    });
 }

@@ -495,7 +495,7 @@ impl App {
                     if c.listen { "Listen on" } else { "Send to" },
                     c.entity_name
                 ));
-                ui.label("as");
+                let as_label = ui.label("as");
                 let live = c.is_live();
                 ui.add_enabled_ui(!live, |ui| {
                     egui::ComboBox::from_id_salt(("auth", c.id))
@@ -543,7 +543,9 @@ impl App {
                                     AuthChoice::Anonymous.label(),
                                 );
                             }
-                        });
+                        })
+                        .response
+                        .labelled_by(as_label.id);
                     if !c.listen {
                         ui.selectable_value(&mut c.websocket, true, "WebSocket");
                         ui.selectable_value(&mut c.websocket, false, "HTTP");
@@ -762,13 +764,16 @@ impl App {
                 });
             } else {
                 ui.horizontal(|ui| {
+                    let method_label = ui.label("method");
                     egui::ComboBox::from_id_salt(("method", c.id))
                         .selected_text(c.method.clone())
                         .show_ui(ui, |ui| {
                             for m in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
                                 ui.selectable_value(&mut c.method, m.to_string(), m);
                             }
-                        });
+                        })
+                        .response
+                        .labelled_by(method_label.id);
                     ui.monospace(format!("/{}", c.entity_name));
                     let l = ui.label("path");
                     ui.add(
@@ -789,8 +794,9 @@ impl App {
                             body: c.body.clone().into_bytes(),
                         });
                     }
+                    let saved_label = ui.label("saved");
                     egui::ComboBox::from_id_salt(("saved", c.id))
-                        .selected_text("Saved requests")
+                        .selected_text("load…")
                         .show_ui(ui, |ui| {
                             for s in &saved {
                                 if ui.selectable_label(false, &s.name).clicked() {
@@ -800,7 +806,9 @@ impl App {
                             if saved.is_empty() {
                                 ui.weak("none yet");
                             }
-                        });
+                        })
+                        .response
+                        .labelled_by(saved_label.id);
                     let l = ui.label("name");
                     ui.add(egui::TextEdit::singleline(&mut c.save_name).desired_width(90.0))
                         .labelled_by(l.id);

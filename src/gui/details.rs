@@ -641,8 +641,20 @@ impl App {
                     None => {}
                 }
             }
-            if node.kind == Kind::HybridConnection {
+            let deletable = node.kind.is_entity() && !attached;
+            if node.kind == Kind::HybridConnection || deletable {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if deletable
+                        && let Some(id) = node.arm.as_ref().map(|n| n.id.clone())
+                        && ui
+                            .button(format!("Delete this {}", node.kind.noun()))
+                            .clicked()
+                    {
+                        self.confirm = Some(Confirm::delete(&id, &key));
+                    }
+                    if node.kind != Kind::HybridConnection {
+                        return;
+                    }
                     if ui
                         .button("Send")
                         .on_hover_text("Open a Send console on this hybrid connection")
@@ -789,13 +801,12 @@ impl App {
                     row(ui, "Relay type", t, false);
                 }
                 if node.kind == Kind::HybridConnection && !attached {
-                    ui.label("User metadata");
+                    let meta_label = ui.label("User metadata");
                     let mut save = None;
                     match &mut self.details.metadata_edit {
                         Some(text) => {
-                            let l = ui.label("");
                             ui.add(egui::TextEdit::multiline(text).desired_rows(2))
-                                .labelled_by(l.id);
+                                .labelled_by(meta_label.id);
                             let mut cancel = false;
                             ui.horizontal(|ui| {
                                 if ui.button("Save").clicked() {
@@ -858,15 +869,6 @@ impl App {
                     self.attach_entity(&node.account, &name);
                 }
             });
-        }
-        if node.kind.is_entity() && !attached {
-            ui.add_space(12.0);
-            if ui
-                .button(format!("Delete this {}", node.kind.noun()))
-                .clicked()
-            {
-                self.confirm = Some(Confirm::delete(&n.id, key));
-            }
         }
     }
 
@@ -1380,6 +1382,7 @@ impl App {
                 )
                 .labelled_by(l.id);
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let action_label = ui.label("action");
             egui::ComboBox::from_id_salt("check-action")
                 .selected_text(self.details.check_action.clone())
                 .show_ui(ui, |ui| {
@@ -1391,7 +1394,9 @@ impl App {
                     for a in actions {
                         ui.selectable_value(&mut self.details.check_action, a.to_string(), *a);
                     }
-                });
+                })
+                .response
+                .labelled_by(action_label.id);
             if (ui.button("Check").clicked() || enter)
                 && !self.details.check_input.trim().is_empty()
             {
@@ -1496,7 +1501,7 @@ impl App {
             section(ui, "Managed identities");
             ui.label("A managed identity has two ids: role assignments name its object (principal) id; code that picks a user-assigned identity passes its client id.");
             ui.horizontal(|ui| {
-                ui.label("Check what they may do on");
+                let on_label = ui.label("Check what they may do on");
                 let current = self
                     .details
                     .identity_entity
@@ -1508,7 +1513,9 @@ impl App {
                     for (k, l) in &entities {
                         ui.selectable_value(&mut self.details.identity_entity, Some(k.clone()), l);
                     }
-                });
+                })
+                .response
+                .labelled_by(on_label.id);
             });
             for (account, label) in &accounts {
                 ui.add_space(6.0);

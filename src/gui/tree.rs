@@ -220,6 +220,8 @@ impl Tree {
     /// Replaces everything under a subscription with `nodes` (depth-first ARM nodes), keeping
     /// what was expanded and selected where it still exists.
     pub fn set_subscription_tree(&mut self, account: &str, subscription_key: &str, nodes: &[Node]) {
+        let selected = self.selected.clone();
+        let expanded = self.expanded.clone();
         self.clear_children(subscription_key);
         let mut sorted: Vec<&Node> = nodes
             .iter()
@@ -256,6 +258,17 @@ impl Tree {
         }
         if let Some(s) = self.nodes.get_mut(subscription_key) {
             s.load = Load::Loaded;
+        }
+        // What was open or selected stays so where it still exists.
+        for k in expanded {
+            if self.nodes.contains_key(&k) {
+                self.expanded.insert(k);
+            }
+        }
+        if let Some(k) = selected
+            && self.nodes.contains_key(&k)
+        {
+            self.selected = Some(k);
         }
         self.dirty = true;
     }
@@ -509,7 +522,19 @@ mod tests {
             "/subscriptions/s/resourceGroups/rg",
             "Microsoft.Resources/resourceGroups",
         )];
+        t.expanded
+            .insert("/subscriptions/s/resourcegroups/rg".into());
+        t.selected = Some("/subscriptions/s/resourcegroups/rg".into());
         t.set_subscription_tree("a", "/subscriptions/s", &nodes);
         assert_eq!(t.len(), 3, "was {before}");
+        assert!(
+            t.expanded.contains("/subscriptions/s/resourcegroups/rg"),
+            "stays open"
+        );
+        assert_eq!(
+            t.selected.as_deref(),
+            Some("/subscriptions/s/resourcegroups/rg"),
+            "stays selected"
+        );
     }
 }
