@@ -915,6 +915,7 @@ impl App {
             self.on_event(e);
         }
         self.live_refresh();
+        self.default_console_auth();
         self.shortcuts(&ctx);
         apply_theme(&ctx, self.persisted.theme);
 

@@ -423,6 +423,34 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl App {
+    /// Picks a sensible identity for consoles that have none yet: the first SAS rule with the
+    /// right (once the rules are loaded), else the signed-in Entra identity.
+    pub(super) fn default_console_auth(&mut self) {
+        for c in self.consoles.iter_mut().filter(|c| c.auth.is_none()) {
+            let Some(rules) = self.details.rules.get(&c.entity_key).and_then(Fetch::value) else {
+                continue;
+            };
+            let need = if c.listen { "Listen" } else { "Send" };
+            c.auth = rules
+                .iter()
+                .find(|r| {
+                    r.rights
+                        .as_ref()
+                        .is_some_and(|x| x.iter().any(|x| x == need || x == "Manage"))
+                })
+                .map(|r| AuthChoice::Sas {
+                    rule_id: r.id.clone(),
+                    name: r.name.clone(),
+                })
+                .or_else(|| {
+                    c.session
+                        .as_ref()
+                        .and_then(|s| s.credential.as_ref())
+                        .map(|_| AuthChoice::Entra)
+                });
+        }
+    }
+
     pub(super) fn console_ui(&mut self, ui: &mut egui::Ui, id: u64) {
         let Some(index) = self.consoles.iter().position(|c| c.id == id) else {
             ui.label("This console was closed.");
@@ -447,29 +475,6 @@ impl App {
         let saved = self.persisted.saved_requests.clone();
         {
             let c = &mut self.consoles[index];
-            // Pick a sensible identity by default: the first SAS rule with the right.
-            if c.auth.is_none()
-                && let Some(rules) = &rules
-            {
-                let need = if c.listen { "Listen" } else { "Send" };
-                c.auth = rules
-                    .iter()
-                    .find(|r| {
-                        r.rights
-                            .as_ref()
-                            .is_some_and(|x| x.iter().any(|x| x == need || x == "Manage"))
-                    })
-                    .map(|r| AuthChoice::Sas {
-                        rule_id: r.id.clone(),
-                        name: r.name.clone(),
-                    })
-                    .or_else(|| {
-                        c.session
-                            .as_ref()
-                            .and_then(|s| s.credential.as_ref())
-                            .map(|_| AuthChoice::Entra)
-                    });
-            }
             ui.horizontal_wrapped(|ui| {
                 let (state, color) = match &c.state {
                     LinkState::Starting => {
