@@ -517,3 +517,28 @@ fn a_hybrid_connection_and_a_rule_are_created_edited_and_deleted() {
         h.query_by_label("payments").is_none()
     });
 }
+
+#[test]
+fn identities_show_both_ids_and_what_each_may_do() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.click("Identities");
+    // The VM's system-assigned identity and the user-assigned one, client and object ids apart.
+    rig.wait_label("vm-orders-worker (system-assigned)");
+    rig.wait_label("id-orders-sender (user-assigned)");
+    let ready = rig.ready();
+    let worker = ready
+        .principals
+        .iter()
+        .find(|p| p.display_name == "vm-orders-worker")
+        .cloned()
+        .expect("the VM's identity");
+    rig.wait_label(&worker.object_id);
+    rig.wait_label(worker.client_id.as_deref().unwrap_or_default());
+    rig.click("Check what they may do on");
+    rig.click("orders");
+    rig.wait_for("the verdicts", |h| {
+        h.query_all_by_label("listen yes").next().is_some()
+            && h.query_all_by_label("manage no").count() >= 2
+    });
+}

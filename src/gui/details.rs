@@ -1529,7 +1529,7 @@ impl App {
                     Some(f) => {
                         let list = f.value().cloned().unwrap_or_default();
                         if list.is_empty() {
-                            ui.weak("No user-assigned managed identities in the subscriptions of this account.");
+                            ui.weak("No managed identity in the subscriptions of this account (user-assigned, or system-assigned with a role).");
                         }
                         egui::Grid::new(("mi", account)).striped(true).num_columns(6).show(ui, |ui| {
                             ui.strong("Name");
@@ -1543,7 +1543,12 @@ impl App {
                                 let name = mi["name"].as_str().unwrap_or_default().to_string();
                                 let client = mi["properties"]["clientId"].as_str().unwrap_or_default().to_string();
                                 let object = mi["properties"]["principalId"].as_str().unwrap_or_default().to_string();
-                                ui.label(&name);
+                                let kind = if mi["systemAssigned"].as_bool() == Some(true) {
+                                    "system-assigned"
+                                } else {
+                                    "user-assigned"
+                                };
+                                ui.label(format!("{name} ({kind})"));
                                 ui.monospace(&client);
                                 copy_button(ui, &client, &format!("client id of {name}"));
                                 ui.monospace(&object);
@@ -1609,6 +1614,7 @@ impl App {
         let Some(arm) = self.sessions.get(account).and_then(|s| s.arm.clone()) else {
             return;
         };
+        let graph = self.sessions.get(account).and_then(|s| s.graph.clone());
         let subs: Vec<String> = self
             .directories
             .get(account)
@@ -1627,10 +1633,36 @@ impl App {
         self.backend.spawn(activity, async move {
             let mut all = Vec::new();
             let mut error = None;
+            let mut assigned = Vec::new();
             for s in subs {
                 match arm.user_assigned_identities(&s).await {
                     Ok(l) => all.extend(l),
                     Err(e) => error = Some(hint(&e)),
+                }
+                // System-assigned identities have no resource of their own: they show up as
+                // the principals of role assignments.
+                if let Ok(list) = arm.role_assignments(&format!("/subscriptions/{s}")).await {
+                    assigned.extend(list.into_iter().filter_map(|a| a.principal_id));
+                }
+            }
+            assigned.sort();
+            assigned.dedup();
+            if let Some(graph) = graph
+                && let Ok(found) = graph.principals(&assigned).await
+            {
+                for p in found.into_iter().filter(|p| p.kind == "managedIdentity") {
+                    let known = all.iter().any(|mi| {
+                        mi["properties"]["principalId"]
+                            .as_str()
+                            .is_some_and(|id| id.eq_ignore_ascii_case(&p.id))
+                    });
+                    if !known {
+                        all.push(serde_json::json!({
+                            "name": p.display_name,
+                            "systemAssigned": true,
+                            "properties": {"clientId": p.app_id, "principalId": p.id},
+                        }));
+                    }
                 }
             }
             let result = match (all.is_empty(), error) {
