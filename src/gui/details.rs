@@ -24,14 +24,25 @@ pub enum Fetch<T> {
     Pending(Option<T>),
     Ready(T),
     Failed(String, Option<T>),
+    /// Shown while it is fetched again (after a change).
+    Stale(T),
 }
 
 impl<T> Fetch<T> {
     pub fn value(&self) -> Option<&T> {
         match self {
             Fetch::Pending(v) | Fetch::Failed(_, v) => v.as_ref(),
-            Fetch::Ready(v) => Some(v),
+            Fetch::Ready(v) | Fetch::Stale(v) => Some(v),
         }
+    }
+
+    /// Whether a tab that shows it should ask for it (again).
+    fn wanted(f: Option<&Fetch<T>>) -> bool {
+        matches!(f, None | Some(Fetch::Stale(_)))
+    }
+
+    fn stale(self) -> Option<Fetch<T>> {
+        self.take().map(Fetch::Stale)
     }
 
     fn resolve(previous: Option<Fetch<T>>, result: Result<T, String>) -> Fetch<T> {
@@ -44,7 +55,7 @@ impl<T> Fetch<T> {
     fn take(self) -> Option<T> {
         match self {
             Fetch::Pending(v) | Fetch::Failed(_, v) => v,
-            Fetch::Ready(v) => Some(v),
+            Fetch::Ready(v) | Fetch::Stale(v) => Some(v),
         }
     }
 }
@@ -189,11 +200,19 @@ impl DetailsState {
     }
 
     /// Forgets fetched data (after a change), so tabs fetch it again.
+    /// Marks fetched data stale (after a change): tabs show it while they fetch it again.
     pub fn invalidate(&mut self) {
-        self.rules.clear();
+        fn stale<T>(map: &mut HashMap<String, Fetch<T>>) {
+            *map = std::mem::take(map)
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v.stale()?)))
+                .collect();
+        }
+        stale(&mut self.rules);
+        stale(&mut self.assignments);
+        stale(&mut self.who);
+        // Keys may have been regenerated and verdicts changed: those are asked for again.
         self.keys.clear();
-        self.assignments.clear();
-        self.who.clear();
         self.checked.clear();
     }
 
@@ -257,10 +276,7 @@ impl App {
 
     /// SAS rules of an entity (and of its namespace), or of a namespace.
     pub(super) fn request_rules(&mut self, key: &str) {
-        if matches!(
-            self.details.rules.get(key),
-            Some(Fetch::Pending(_) | Fetch::Ready(_))
-        ) {
+        if !Fetch::wanted(self.details.rules.get(key)) {
             return;
         }
         let Some((arm, id)) = self.arm_of(key) else {
@@ -353,7 +369,7 @@ impl App {
     }
 
     fn request_assignments(&mut self, key: &str) {
-        if self.details.assignments.contains_key(key) {
+        if !Fetch::wanted(self.details.assignments.get(key)) {
             return;
         }
         let Some((arm, id)) = self.arm_of(key) else {
@@ -367,9 +383,10 @@ impl App {
         else {
             return;
         };
+        let prev = self.details.assignments.remove(key).and_then(Fetch::take);
         self.details
             .assignments
-            .insert(key.to_string(), Fetch::Pending(None));
+            .insert(key.to_string(), Fetch::Pending(prev));
         let activity = self.activity.start(
             format!(
                 "List role assignments of {}",
@@ -452,7 +469,7 @@ impl App {
     }
 
     fn request_who(&mut self, key: &str, force: bool) {
-        if !force && self.details.who.contains_key(key) {
+        if !force && !Fetch::wanted(self.details.who.get(key)) {
             return;
         }
         let Some((arm, id)) = self.arm_of(key) else {
@@ -1178,7 +1195,7 @@ impl App {
                             self.request_keys(&r.id, key);
                         }
                     }
-                    Some(Fetch::Pending(_)) => {
+                    Some(Fetch::Pending(_) | Fetch::Stale(_)) => {
                         ui.spinner();
                     }
                     Some(Fetch::Failed(e, _)) => error_text(ui, &e),
@@ -1412,7 +1429,7 @@ impl App {
                 ui.spinner();
             }
             Some(Fetch::Failed(e, _)) => error_text(ui, &e),
-            Some(Fetch::Ready(c)) => verdict_ui(ui, &c),
+            Some(Fetch::Ready(c) | Fetch::Stale(c)) => verdict_ui(ui, &c),
             None => {}
         }
         ui.add_space(10.0);
@@ -1564,7 +1581,7 @@ impl App {
                                             None => {
                                                 self.request_check(&entity, &object, action, format!("identity:{slot}"));
                                             }
-                                            Some(Fetch::Pending(_)) => {
+                                            Some(Fetch::Pending(_) | Fetch::Stale(_)) => {
                                                 ui.spinner();
                                             }
                                             Some(Fetch::Failed(e, _)) => {
