@@ -542,3 +542,23 @@ fn identities_show_both_ids_and_what_each_may_do() {
             && h.query_all_by_label("manage no").count() >= 2
     });
 }
+
+#[test]
+fn an_unreadable_accounts_file_is_kept_and_named() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::create_dir_all(dir.path().join("config")).unwrap();
+    std::fs::write(dir.path().join("config/accounts.json"), "{ not json").unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut rig = start(dir, runtime, Arc::new(Vault::in_memory("GUI tests")));
+    rig.wait_label_contains("is not a list of accounts; fix or delete it");
+    rig.wait_label_contains("it was kept as");
+    let kept = rig._dir.path().join("config/accounts.json.unreadable");
+    assert_eq!(std::fs::read_to_string(kept).unwrap(), "{ not json");
+    // No account: the window says what to do next.
+    rig.wait_label("Nothing selected");
+    rig.wait_label_contains("Add an account to browse Azure Relay");
+}

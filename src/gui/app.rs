@@ -167,8 +167,17 @@ impl App {
             Ok(Some(a)) => (a, false),
             Ok(None) => (Vec::new(), true),
             Err(e) => {
+                // Keep the unreadable file for the person to fix: the next save must not
+                // overwrite it.
+                let kept = accounts_file.path().with_extension("json.unreadable");
+                let moved = std::fs::rename(accounts_file.path(), &kept).is_ok();
                 let id = activity.start("Read the accounts", None);
-                activity.finish(id, Err(format!("{e:#}")), Duration::ZERO);
+                let why = if moved {
+                    format!("{e:#}; it was kept as {}", kept.display())
+                } else {
+                    format!("{e:#}")
+                };
+                activity.finish(id, Err(why), Duration::ZERO);
                 (Vec::new(), false)
             }
         };
