@@ -562,3 +562,27 @@ fn an_unreadable_accounts_file_is_kept_and_named() {
     rig.wait_label("Nothing selected");
     rig.wait_label_contains("Add an account to browse Azure Relay");
 }
+
+#[test]
+fn ctrl_k_searches_the_tree_as_you_type() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    assert!(rig.harness.query_by_label("public-feed").is_none());
+    rig.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    rig.harness.step();
+    rig.harness.step();
+    let search = rig
+        .harness
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Search");
+    assert!(
+        search.is_focused(),
+        "Ctrl+K puts the cursor in the search box"
+    );
+    search.type_text("public");
+    rig.wait_label("public-feed");
+    // Only what matches, with its ancestors, is left.
+    assert!(rig.harness.query_by_label("orders").is_none());
+    assert!(rig.harness.query_by_label("rg-apps").is_none());
+    rig.click("Clear the search");
+}

@@ -1057,10 +1057,7 @@ impl App {
             }
             self.tree.set_filter(&filter);
             if !filter.is_empty()
-                && ui
-                    .small_button("x")
-                    .on_hover_text("Clear the search")
-                    .clicked()
+                && super::widgets::icon_button(ui, "x", "Clear the search").clicked()
             {
                 self.tree.set_filter("");
             }
@@ -1280,11 +1277,7 @@ impl App {
                 {
                     self.actions.push(Action::ShowView(View::Console(c.id)));
                 }
-                if ui
-                    .small_button("x")
-                    .on_hover_text(format!("Close {title}"))
-                    .clicked()
-                {
+                if super::widgets::icon_button(ui, "x", &format!("Close {title}")).clicked() {
                     self.actions.push(Action::CloseConsole(c.id));
                 }
                 ui.add_space(6.0);

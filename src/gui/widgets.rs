@@ -13,6 +13,13 @@ pub fn copy_button(ui: &mut egui::Ui, text: &str, what: &str) -> egui::Response 
     r
 }
 
+/// A small button drawn with a short mark, named for screen readers and tooltips.
+pub fn icon_button(ui: &mut egui::Ui, mark: &str, name: &str) -> egui::Response {
+    let r = ui.small_button(mark).on_hover_text(name);
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, name));
+    r
+}
+
 /// A secret as dots until revealed (its length shown, never its value).
 pub fn masked(secret: &str, reveal: bool) -> String {
     if reveal {
