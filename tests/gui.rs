@@ -392,6 +392,34 @@ fn sign_ins_survive_a_restart_without_asking_again() {
 }
 
 #[test]
+fn sign_ins_survive_a_restart_when_the_emulator_gets_other_ports() {
+    let mut rig = first_start();
+    rig.wait_label("Northwind demo (local emulator)");
+    rig.sign_in_alice_by_device_code();
+    let login = rig.ready().authority_host.clone();
+    let port: u16 = login.rsplit(':').next().unwrap().parse().unwrap();
+    rig.harness.state_mut().shut_down();
+    // Something else took the login port meanwhile.
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the old port is free");
+    let Rig {
+        harness,
+        _dir,
+        _runtime,
+        vault,
+    } = rig;
+    drop(harness);
+    let mut rig = start(_dir, _runtime, vault);
+    rig.wait_label("Northwind demo (local emulator)");
+    rig.wait_for("the emulator on other ports", |h| {
+        h.state()
+            .embedded_ready()
+            .is_some_and(|r| r.authority_host != login)
+    });
+    rig.wait_label_contains("alice@northwind.example");
+    assert!(rig.harness.state().device_code_prompt().is_none());
+}
+
+#[test]
 fn signalr_resources_show_their_role_assignments_and_access() {
     let mut rig = first_start();
     rig.click("rg-apps");

@@ -247,6 +247,21 @@ impl App {
         let state_dir = self.options.emulator_state_dir.clone();
         let configure = self.options.emulator_configure;
         let backend = self.backend.clone();
+        let vault = self.options.vault.clone();
+        // Device-code sign-ins kept for the embedded emulator: (tenant, client id).
+        let kept: Vec<(Option<String>, String)> = self
+            .accounts
+            .iter()
+            .filter(|a| a.cloud == CloudConfig::Embedded && a.method == AuthMethod::DeviceCode)
+            .map(|a| {
+                (
+                    a.tenant_id.clone(),
+                    a.client_id
+                        .clone()
+                        .unwrap_or_else(|| crate::auth::AZURE_CLI_CLIENT_ID.into()),
+                )
+            })
+            .collect();
         self.backend.spawn(id, async move {
             let result = async {
                 let mut options = crate::emulator::Options::new(state_dir.clone());
@@ -272,6 +287,34 @@ impl App {
                 };
                 if let Some(port) = running.ready.authority_host.rsplit(':').next() {
                     std::fs::write(&port_file, port).ok();
+                }
+                // The login port was taken: the kept refresh tokens name the old authority, so
+                // they move to the new one (the emulator's world still knows them).
+                if let Some(old) = last
+                    && !running.ready.authority_host.ends_with(&format!(":{old}"))
+                {
+                    let new = running.ready.authority_host.clone();
+                    let old = new
+                        .rsplit_once(':')
+                        .map(|(h, _)| format!("{h}:{old}"))
+                        .unwrap_or_default();
+                    let tenant = running.ready.tenant_id.clone();
+                    tokio::task::spawn_blocking(move || {
+                        use crate::auth::{DeviceCodeCredential as D, SecretKind::RefreshToken};
+                        for (t, client) in kept {
+                            let t = t.unwrap_or_else(|| tenant.clone());
+                            let from = D::account_key(&old, &t, &client);
+                            if let Ok(Some(token)) = vault.get(&from, RefreshToken)
+                                && vault
+                                    .set(&D::account_key(&new, &t, &client), RefreshToken, &token)
+                                    .is_ok()
+                            {
+                                vault.delete(&from, RefreshToken).ok();
+                            }
+                        }
+                    })
+                    .await
+                    .ok();
                 }
                 let ready_path = state_dir.join("ready.json");
                 crate::emulator::state::write_private(
