@@ -20,6 +20,17 @@ pub struct AccessFacts {
     pub management_groups: Vec<String>,
 }
 
+impl AccessFacts {
+    /// What the evaluator reads.
+    pub fn snapshot(&self) -> crate::access::Snapshot<'_> {
+        crate::access::Snapshot {
+            definitions: &self.definitions,
+            assignments: &self.assignments,
+            deny_assignments: &self.deny_assignments,
+        }
+    }
+}
+
 fn guid_of(id: &str) -> String {
     id.trim_end_matches('/')
         .rsplit('/')
@@ -303,11 +314,7 @@ pub async fn who_can(
         .access_facts(entity_id)
         .await
         .map_err(|e| actionable(&e))?;
-    let snapshot = crate::access::Snapshot {
-        definitions: &facts.definitions,
-        assignments: &facts.assignments,
-        deny_assignments: &facts.deny_assignments,
-    };
+    let snapshot = facts.snapshot();
     let mut ids: Vec<String> = facts
         .assignments
         .iter()
@@ -353,11 +360,7 @@ pub async fn check(
         .access_facts(entity_id)
         .await
         .map_err(|e| actionable(&e))?;
-    let snapshot = crate::access::Snapshot {
-        definitions: &facts.definitions,
-        assignments: &facts.assignments,
-        deny_assignments: &facts.deny_assignments,
-    };
+    let snapshot = facts.snapshot();
     let (object_id, warning) = resolve_principal(graph, who).await?;
     let groups: Vec<String> = graph
         .transitive_groups(&object_id)

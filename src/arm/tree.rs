@@ -131,6 +131,28 @@ impl Node {
     }
 }
 
+/// Names an assignment's role (from `names`, GUID → name) and, when it was made above `root`,
+/// says where it is inherited from.
+fn place(a: &mut Node, names: &[(String, String)], root: &str) {
+    let guid = a
+        .role_definition_id
+        .as_deref()
+        .unwrap_or("")
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    a.role_name = names
+        .iter()
+        .find(|(g, _)| *g == guid)
+        .map(|(_, n)| n.clone());
+    let scope = a.scope.clone().unwrap_or_default();
+    if !crate::access::is_same_or_below(&scope, root) {
+        a.inherited_from = Some(scope);
+        a.shown_under = Some(root.to_string());
+    }
+}
+
 /// What to load besides the entities.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Include {
@@ -326,6 +348,21 @@ impl ArmClient {
             .collect())
     }
 
+    /// The role assignments that reach `scope` (made at it or above it), with role names, and
+    /// where inherited ones come from.
+    pub async fn assignments_reaching(&self, scope: &str) -> Result<Vec<Node>, ArmError> {
+        let (list, names) = tokio::join!(self.role_assignments(scope), self.role_names(scope));
+        let names = names.unwrap_or_default();
+        Ok(list?
+            .into_iter()
+            .filter(|a| crate::access::is_same_or_below(scope, a.scope.as_deref().unwrap_or("")))
+            .map(|mut a| {
+                place(&mut a, &names, scope);
+                a
+            })
+            .collect())
+    }
+
     /// Role assignments that reach `scope` or lie below it.
     pub async fn role_assignments(&self, scope: &str) -> Result<Vec<Node>, ArmError> {
         let list = self
@@ -401,23 +438,7 @@ impl ArmClient {
             };
             for (root, list) in scopes.iter().zip(lists) {
                 for mut a in list {
-                    let guid = a
-                        .role_definition_id
-                        .as_deref()
-                        .unwrap_or("")
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or("")
-                        .to_ascii_lowercase();
-                    a.role_name = names
-                        .iter()
-                        .find(|(g, _)| *g == guid)
-                        .map(|(_, n)| n.clone());
-                    let scope = a.scope.clone().unwrap_or_default();
-                    if !crate::access::is_same_or_below(&scope, root) {
-                        a.inherited_from = Some(scope);
-                        a.shown_under = Some(root.clone());
-                    }
+                    place(&mut a, &names, root);
                     nodes.push(a);
                 }
             }

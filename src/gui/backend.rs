@@ -342,44 +342,41 @@ impl Backend {
     where
         F: std::future::Future<Output = anyhow::Result<ConsoleTarget>> + Send + 'static,
     {
-        let (commands, rx) = mpsc::unbounded_channel();
-        let (stop, stop_rx) = tokio::sync::oneshot::channel();
         let policy = Arc::new(Mutex::new(policy));
-        let out = self.outbox(id);
         let p = policy.clone();
-        self.rt.spawn(async move {
-            out.send(ConsoleEvent::State(LinkState::Starting));
-            let target = match target.await {
-                Ok(t) => t,
-                Err(e) => {
-                    let reason = format!("{e:#}");
-                    out.entry(Entry::new(
-                        Direction::Info,
-                        EventKind::Error,
-                        reason.clone(),
-                    ));
-                    out.send(ConsoleEvent::State(LinkState::Offline { reason }));
-                    return;
-                }
-            };
-            tokio::select! {
-                _ = listen_actor(target, p, rx, out.clone()) => {}
-                _ = stop_rx => {
-                    out.send(ConsoleEvent::State(LinkState::Offline { reason: "stopped".into() }));
-                }
-            }
-        });
-        ConsoleLink {
-            commands,
-            policy,
-            stop: Some(stop),
-        }
+        self.start_console(id, target, policy, move |target, rx, out| {
+            listen_actor(target, p, rx, out)
+        })
     }
 
     /// Starts a sender console: WebSocket when `websocket` (with a path suffix), else HTTP.
     pub fn start_sender<F>(&self, id: u64, target: F, websocket: Option<String>) -> ConsoleLink
     where
         F: std::future::Future<Output = anyhow::Result<ConsoleTarget>> + Send + 'static,
+    {
+        let policy = Arc::new(Mutex::new(ListenPolicy {
+            auto_accept: true,
+            reply: ReplyMode::Manual,
+        }));
+        self.start_console(id, target, policy, move |target, rx, out| {
+            send_actor(target, websocket, rx, out)
+        })
+    }
+
+    /// Resolves the target, then runs the console's actor until it ends or the link is dropped.
+    fn start_console<F, A, Fut>(
+        &self,
+        id: u64,
+        target: F,
+        policy: Arc<Mutex<ListenPolicy>>,
+        actor: A,
+    ) -> ConsoleLink
+    where
+        F: std::future::Future<Output = anyhow::Result<ConsoleTarget>> + Send + 'static,
+        A: FnOnce(ConsoleTarget, mpsc::UnboundedReceiver<ConsoleCommand>, Outbox) -> Fut
+            + Send
+            + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         let (commands, rx) = mpsc::unbounded_channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel();
@@ -400,7 +397,7 @@ impl Backend {
                 }
             };
             tokio::select! {
-                _ = send_actor(target, websocket, rx, out.clone()) => {}
+                _ = actor(target, rx, out.clone()) => {}
                 _ = stop_rx => {
                     out.send(ConsoleEvent::State(LinkState::Offline { reason: "stopped".into() }));
                 }
@@ -408,10 +405,7 @@ impl Backend {
         });
         ConsoleLink {
             commands,
-            policy: Arc::new(Mutex::new(ListenPolicy {
-                auto_accept: true,
-                reply: ReplyMode::Manual,
-            })),
+            policy,
             stop: Some(stop),
         }
     }

@@ -16,7 +16,7 @@ use crate::access::explain::{self, Blocker, Grant, WhoRow};
 use crate::arm::RELAY_API;
 use crate::arm::access::Checked;
 use crate::arm::relay::AccessKeys;
-use crate::arm::tree::{Include, Node, Scope};
+use crate::arm::tree::Node;
 
 /// A value fetched in the background: pending (keeping what was there), ready, or failed.
 #[derive(Debug, Clone)]
@@ -260,6 +260,24 @@ fn hint(e: &crate::arm::ArmError) -> String {
 }
 
 impl App {
+    /// The Resource Manager and Graph clients of a node's account, and the node's ARM id.
+    fn clients_of(
+        &self,
+        key: &str,
+    ) -> Option<(
+        crate::arm::ArmClient,
+        crate::arm::graph::GraphClient,
+        String,
+    )> {
+        let (arm, id) = self.arm_of(key)?;
+        let graph = self
+            .tree
+            .get(key)
+            .and_then(|n| self.sessions.get(&n.account))
+            .and_then(|s| s.graph.clone())?;
+        Some((arm, graph, id))
+    }
+
     fn arm_of(&self, key: &str) -> Option<(crate::arm::ArmClient, String)> {
         let node = self.tree.get(key)?;
         let arm = self.sessions.get(&node.account)?.arm.clone()?;
@@ -372,15 +390,7 @@ impl App {
         if !Fetch::wanted(self.details.assignments.get(key)) {
             return;
         }
-        let Some((arm, id)) = self.arm_of(key) else {
-            return;
-        };
-        let Some(graph) = self
-            .tree
-            .get(key)
-            .and_then(|n| self.sessions.get(&n.account))
-            .and_then(|s| s.graph.clone())
-        else {
+        let Some((arm, graph, id)) = self.clients_of(key) else {
             return;
         };
         let prev = self.details.assignments.remove(key).and_then(Fetch::take);
@@ -400,63 +410,7 @@ impl App {
         let scope_key = key.to_string();
         self.backend.spawn(activity, async move {
             let result = async {
-                let scope = Scope::parse(&id).unwrap_or(Scope::Subscription(
-                    id.split('/').nth(2).unwrap_or_default().to_string(),
-                ));
-                let scope = match scope {
-                    Scope::All => {
-                        Scope::Subscription(id.split('/').nth(2).unwrap_or_default().into())
-                    }
-                    s => s,
-                };
-                let nodes = if id
-                    .to_ascii_lowercase()
-                    .contains("/microsoft.signalrservice/")
-                {
-                    let mut list = arm.role_assignments(&id).await.map_err(|e| hint(&e))?;
-                    let names = arm.role_names(&id).await.unwrap_or_default();
-                    for a in &mut list {
-                        let guid = a
-                            .role_definition_id
-                            .as_deref()
-                            .unwrap_or("")
-                            .rsplit('/')
-                            .next()
-                            .unwrap_or("")
-                            .to_ascii_lowercase();
-                        a.role_name = names
-                            .iter()
-                            .find(|(g, _)| *g == guid)
-                            .map(|(_, n)| n.clone());
-                        let scope = a.scope.clone().unwrap_or_default();
-                        if !crate::access::is_same_or_below(&scope, &id) {
-                            a.inherited_from = Some(scope);
-                        }
-                    }
-                    list
-                } else {
-                    arm.tree(
-                        &scope,
-                        Include {
-                            rules: false,
-                            role_assignments: true,
-                        },
-                    )
-                    .await
-                    .map_err(|e| hint(&e))?
-                };
-                let mut assignments: Vec<Node> = nodes
-                    .into_iter()
-                    .filter(|n| {
-                        n.type_name
-                            .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
-                    })
-                    .filter(|n| {
-                        // Only what reaches this scope (the tree also lists assignments below it).
-                        let s = n.scope.as_deref().unwrap_or("");
-                        crate::access::is_same_or_below(&id, s)
-                    })
-                    .collect();
+                let mut assignments = arm.assignments_reaching(&id).await.map_err(|e| hint(&e))?;
                 graph.name_principals(&mut assignments).await.ok();
                 Ok::<_, String>(assignments)
             }
@@ -472,15 +426,7 @@ impl App {
         if !force && !Fetch::wanted(self.details.who.get(key)) {
             return;
         }
-        let Some((arm, id)) = self.arm_of(key) else {
-            return;
-        };
-        let Some(graph) = self
-            .tree
-            .get(key)
-            .and_then(|n| self.sessions.get(&n.account))
-            .and_then(|s| s.graph.clone())
-        else {
+        let Some((arm, graph, id)) = self.clients_of(key) else {
             return;
         };
         let prev = self.details.who.remove(key).and_then(Fetch::take);
@@ -511,15 +457,7 @@ impl App {
     }
 
     fn request_check(&mut self, key: &str, who: &str, action: &str, slot: String) {
-        let Some((arm, id)) = self.arm_of(key) else {
-            return;
-        };
-        let Some(graph) = self
-            .tree
-            .get(key)
-            .and_then(|n| self.sessions.get(&n.account))
-            .and_then(|s| s.graph.clone())
-        else {
+        let Some((arm, graph, id)) = self.clients_of(key) else {
             return;
         };
         if let Some(rest) = slot.strip_prefix("identity:") {
