@@ -172,6 +172,16 @@ impl Rig {
         self.harness.step();
     }
 
+    /// A demo principal by display name, as the emulator's ready file lists it.
+    fn principal(&self, name: &str) -> relay_explorer::emulator::ready::PrincipalInfo {
+        self.ready()
+            .principals
+            .iter()
+            .find(|p| p.display_name == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no demo principal {name}"))
+    }
+
     fn ready(&self) -> relay_explorer::emulator::ReadyInfo {
         self.harness
             .state()
@@ -264,20 +274,8 @@ fn keys_stay_masked_until_revealed_and_copy_without_showing() {
 #[test]
 fn hello_goes_from_the_send_console_to_the_listen_console_and_echoes_back() {
     let mut rig = first_start();
-    rig.wait_label("rg-relay");
-    rig.browse_to_orders();
-    rig.click("Listen");
-    // The first SAS rule with the Listen right is picked.
-    rig.wait_for("an identity to be picked", |h| {
-        h.query_by_value("SAS rule listen-only").is_some()
-    });
-    rig.click("Start");
-    rig.wait_label("online");
-    rig.click("Explorer");
-    rig.click("Send");
-    rig.wait_for("an identity to be picked", |h| {
-        h.query_by_value("SAS rule sender").is_some()
-    });
+    rig.listen_on_orders("Echo", true);
+    rig.open_send();
     rig.click("Connect");
     rig.wait_label("online");
     rig.wait_label("Message");
@@ -303,13 +301,7 @@ fn access_finds_the_assignment_that_grants_send() {
     rig.click("Access");
     // The who-can matrix lists the app with an assignment.
     rig.wait_label("orders-backend");
-    let backend = rig
-        .ready()
-        .principals
-        .iter()
-        .find(|p| p.display_name == "orders-backend")
-        .cloned()
-        .expect("the demo app");
+    let backend = rig.principal("orders-backend");
     rig.type_into(
         "Principal",
         backend.client_id.as_deref().unwrap_or_default(),
@@ -326,13 +318,7 @@ fn access_finds_the_assignment_that_grants_send() {
 fn sign_in_with_a_client_secret_adds_an_account() {
     let mut rig = first_start();
     rig.wait_label("Northwind demo (local emulator)");
-    let app = rig
-        .ready()
-        .principals
-        .iter()
-        .find(|p| p.display_name == "orders-backend")
-        .cloned()
-        .expect("the demo app");
+    let app = rig.principal("orders-backend");
     rig.click("+ Add account");
     rig.click("Local emulator (built in)");
     rig.click("client secret");
@@ -429,13 +415,7 @@ fn signalr_resources_show_their_role_assignments_and_access() {
     rig.wait_label("SignalR App Server");
     rig.click("Access");
     rig.wait_label("Manage");
-    let backend = rig
-        .ready()
-        .principals
-        .iter()
-        .find(|p| p.display_name == "orders-backend")
-        .cloned()
-        .expect("the demo app");
+    let backend = rig.principal("orders-backend");
     rig.type_into("Principal", &backend.object_id);
     rig.click("Check");
     rig.wait_label("ALLOWED");
