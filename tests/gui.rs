@@ -594,3 +594,65 @@ fn ctrl_k_searches_the_tree_as_you_type() {
     assert!(rig.harness.query_by_label("rg-apps").is_none());
     rig.click("Clear the search");
 }
+
+#[test]
+fn a_connection_string_attaches_a_namespace_and_listens_without_entra() {
+    use relay_explorer::arm::{ArmClient, DEFAULT_CONCURRENCY};
+    use relay_explorer::auth::{self, SignIn};
+    use relay_explorer::cloud::{Cloud, ReadyFile};
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    // The namespace's RootManageSharedAccessKey connection string, as the portal hands it out.
+    let ready = rig.ready();
+    let cloud = Cloud::from_ready(&ReadyFile::from(&ready));
+    let cs = rig._runtime.block_on(async {
+        let http = auth::http_client(&cloud).unwrap();
+        let sign_in = SignIn::client_secret(
+            cloud.clone(),
+            &ready.tenant_id,
+            &ready.admin.client_id,
+            &ready.admin.client_secret,
+        );
+        let credential = auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("t")), None)
+            .unwrap();
+        let arm = ArmClient::new(&cloud, &http, credential, DEFAULT_CONCURRENCY);
+        let rule = format!(
+            "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay/authorizationRules/RootManageSharedAccessKey",
+            ready.subscription_id
+        );
+        arm.list_keys(&rule).await.unwrap().primary_connection_string
+    });
+    rig.click("+ Add account");
+    rig.click("Local emulator (built in)");
+    rig.click("connection string");
+    rig.type_into("Connection string", &cs);
+    rig.click("Sign in");
+    let host = cs
+        .trim_start_matches("Endpoint=sb://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    rig.click(&host);
+    rig.wait_label_contains("attached with a connection string");
+    rig.type_into("Hybrid connection", "inventory");
+    rig.click("Add");
+    rig.click("inventory");
+    rig.click("Listen");
+    rig.wait_for("the connection string to sign", |h| {
+        h.query_by_value("connection string").is_some()
+    });
+    rig.click("Start");
+    rig.wait_label("online");
+    // The accounts file names the namespace, never the key.
+    let text = std::fs::read_to_string(rig._dir.path().join("config/accounts.json")).unwrap();
+    assert!(text.contains("connection-string"), "{text}");
+    let key = cs
+        .split("SharedAccessKey=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
+    assert!(!text.contains(key), "no key in {text}");
+}

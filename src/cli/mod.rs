@@ -99,6 +99,11 @@ pub fn with_hint(message: &str) -> String {
             "{message} Hint: --client-id takes the identity's client (application) id; for its object (principal) id use --managed-identity-object-id, for its resource id --managed-identity-resource-id."
         );
     }
+    if message.contains("UnknownIssuer") {
+        return format!(
+            "{message} Hint: the server's certificate is not from a CA this machine trusts; for the local emulator pass --emulator READY_FILE (in the app, add the account under Local emulator)."
+        );
+    }
     let (action, kind) = if let Some(a) = quoted_after("data action '") {
         (a, crate::access::ActionKind::DataAction)
     } else if let Some(a) = quoted_after("perform action '") {

@@ -528,7 +528,10 @@ impl App {
         if let Some(n) = self.tree.get_mut(&tree::account_key(&account.id)) {
             n.load = Load::Loaded;
         }
-        self.new_accounts.remove(&account.id);
+        if self.new_accounts.remove(&account.id) {
+            self.add_account = None;
+            self.toasts.success(format!("Attached {}", account.label));
+        }
         self.save_accounts();
     }
 

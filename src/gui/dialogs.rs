@@ -180,8 +180,8 @@ impl AddAccount {
                         .map_err(|e| format!("the connection string is not valid: {e}"))?;
                 if label.is_empty() {
                     label = match &cs.entity_path {
-                        Some(e) => format!("{} / {e}", cs.namespace_host()),
-                        None => cs.namespace_host(),
+                        Some(e) => format!("{} / {e} (connection string)", cs.namespace_host()),
+                        None => format!("{} (connection string)", cs.namespace_host()),
                     };
                 }
                 secret = Some(self.connection_string.trim().to_string());
