@@ -119,7 +119,6 @@ pub struct App {
     pub(super) options: AppOptions,
     pub(super) backend: Backend,
     events: mpsc::UnboundedReceiver<Event>,
-    accounts_file: AccountsFile,
     pub accounts: Vec<AccountConfig>,
     pub(super) sessions: HashMap<String, Arc<Session>>,
     /// Why an account has no tree, by account id.
@@ -128,6 +127,11 @@ pub struct App {
     pub(super) new_accounts: HashSet<String>,
     /// Secrets of accounts being added, on their way to the keyring (never persisted here).
     pending_secrets: HashMap<String, (SecretKind, String)>,
+    /// Saves of the accounts file: the newest generation asked for, and one writer at a time.
+    accounts_saved: (
+        Arc<std::sync::atomic::AtomicU64>,
+        Arc<parking_lot::Mutex<()>>,
+    ),
     /// The tree node each loading activity fills (to reset it when the activity is cancelled).
     loading: HashMap<u64, String>,
     pub(super) directories: HashMap<String, Directory>,
@@ -191,13 +195,13 @@ impl App {
             options,
             backend,
             events,
-            accounts_file,
             accounts,
             sessions: HashMap::new(),
             account_errors: HashMap::new(),
             new_accounts: HashSet::new(),
             pending_secrets: HashMap::new(),
             loading: HashMap::new(),
+            accounts_saved: Default::default(),
             directories: HashMap::new(),
             embedded: None,
             emulator: EmulatorState::NotNeeded,
@@ -341,11 +345,26 @@ impl App {
             .filter(|a| !self.new_accounts.contains(&a.id))
             .cloned()
             .collect();
-        if let Err(e) = self.accounts_file.save(&keep) {
-            self.toasts
-                .error(format!("Could not save the accounts: {e:#}"))
-                .duration(Some(Duration::from_secs(8)));
-        }
+        // Written off the UI thread; of saves that overlap, only the newest is written.
+        let generation = self
+            .accounts_saved
+            .0
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let (latest, writing) = (self.accounts_saved.0.clone(), self.accounts_saved.1.clone());
+        let file = AccountsFile::new(&self.options.config_dir);
+        let backend = self.backend.clone();
+        self.backend.runtime().spawn_blocking(move || {
+            let _one_at_a_time = writing.lock();
+            if latest.load(std::sync::atomic::Ordering::SeqCst) != generation {
+                return;
+            }
+            if let Err(e) = file.save(&keep) {
+                backend.emit(Event::AccountsSaved(Err(format!(
+                    "Could not save the accounts: {e:#}"
+                ))));
+            }
+        });
     }
 
     pub(super) fn session_inputs(&self) -> SessionInputs {
@@ -775,6 +794,9 @@ impl App {
                 self.toasts.success(format!("Saved {path}"));
             }
             Event::Saved(Err(_)) => {}
+            Event::AccountsSaved(Err(e)) => {
+                self.toasts.error(e).duration(Some(Duration::from_secs(8)));
+            }
             other => self.details.on_event(other),
         }
     }
@@ -1332,8 +1354,22 @@ impl App {
         ui.separator();
     }
 
-    /// Writes the world of the embedded emulator and stops it.
+    /// Writes the accounts and the world of the embedded emulator, and stops the emulator.
     pub fn shut_down(&mut self) {
+        // The last save is written now (later background saves of older states are skipped).
+        let keep: Vec<AccountConfig> = self
+            .accounts
+            .iter()
+            .filter(|a| !self.new_accounts.contains(&a.id))
+            .cloned()
+            .collect();
+        self.accounts_saved
+            .0
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        {
+            let _one_at_a_time = self.accounts_saved.1.lock();
+            AccountsFile::new(&self.options.config_dir).save(&keep).ok();
+        }
         self.consoles.clear();
         if let Some(e) = self.embedded.take()
             && let Ok(e) = Arc::try_unwrap(e)

@@ -102,6 +102,8 @@ pub enum Event {
     },
     /// A file was written (transcript export).
     Saved(Result<String, String>),
+    /// The accounts file could not be written.
+    AccountsSaved(Result<(), String>),
 }
 
 impl Event {
