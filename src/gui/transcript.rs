@@ -63,7 +63,7 @@ impl Entry {
             direction,
             kind,
             conn: None,
-            summary: summary.into(),
+            summary: redact(&summary.into()),
             headers: Vec::new(),
             body: Vec::new(),
             size: 0,
@@ -82,8 +82,27 @@ impl Entry {
         self
     }
 
+    /// Headers, with the values of those that carry credentials masked.
     pub fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
-        self.headers = headers;
+        self.headers = headers
+            .into_iter()
+            .map(|(k, v)| {
+                let secret = [
+                    "authorization",
+                    "servicebusauthorization",
+                    "sb-hc-token",
+                    "cookie",
+                ]
+                .iter()
+                .any(|s| k.eq_ignore_ascii_case(s));
+                let v = if secret {
+                    "***".to_string()
+                } else {
+                    redact(&v)
+                };
+                (k, v)
+            })
+            .collect();
         self
     }
 
@@ -128,6 +147,32 @@ impl Entry {
         }
         v.to_string()
     }
+}
+
+/// Masks token values in query strings and SAS tokens (`sb-hc-token=`, `sig=`, `token=`).
+pub fn redact(text: &str) -> String {
+    if !text.contains('=') {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'outer: while !rest.is_empty() {
+        for key in ["sb-hc-token=", "sig=", "token="] {
+            if let Some(i) = rest.find(key) {
+                let after = i + key.len();
+                let end = rest[after..]
+                    .find(|c: char| c == '&' || c.is_whitespace() || c == '"')
+                    .map_or(rest.len(), |e| after + e);
+                out.push_str(&rest[..after]);
+                out.push_str("***");
+                rest = &rest[end..];
+                continue 'outer;
+            }
+        }
+        out.push_str(rest);
+        break;
+    }
+    out
 }
 
 /// Bodies are kept up to this many bytes each.
@@ -315,6 +360,30 @@ mod tests {
             "the full size is kept"
         );
         assert_eq!(big.get(0).unwrap().body.len(), BODY_CAP, "the body is cut");
+    }
+
+    #[test]
+    fn credentials_never_reach_the_transcript() {
+        let e = Entry::new(
+            Direction::In,
+            EventKind::Request,
+            "GET /orders?sb-hc-token=SharedAccessSignature%20sr%3Dx%26sig%3Dabc&x=1",
+        )
+        .with_headers(vec![
+            (
+                "ServiceBusAuthorization".into(),
+                "SharedAccessSignature sr=a&sig=zzz&se=1".into(),
+            ),
+            ("Accept".into(), "text/plain".into()),
+        ]);
+        assert_eq!(e.summary, "GET /orders?sb-hc-token=***&x=1");
+        assert_eq!(e.headers[0].1, "***");
+        assert_eq!(e.headers[1].1, "text/plain");
+        assert_eq!(
+            redact("SharedAccessSignature sr=a&sig=s3cr3t&se=9"),
+            "SharedAccessSignature sr=a&sig=***&se=9"
+        );
+        assert_eq!(redact("no secrets here"), "no secrets here");
     }
 
     #[test]
