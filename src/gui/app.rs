@@ -1549,6 +1549,13 @@ impl App {
         }
     }
 
+    /// Opens the "Add account" dialog (as its button does).
+    pub fn open_add_account(&mut self) {
+        if self.add_account.is_none() {
+            self.actions.push(Action::AddAccount);
+        }
+    }
+
     /// The consoles, for tests.
     pub fn console_titles(&self) -> Vec<String> {
         self.consoles.iter().map(Console::title).collect()

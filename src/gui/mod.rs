@@ -248,4 +248,9 @@ const STEPS: &[Step] = &[
         app.pick_identity_entity("orders");
         waited > Duration::from_secs(3)
     }),
+    ("8-add-account", |app, waited| {
+        app.view = View::Details;
+        app.open_add_account();
+        waited > Duration::from_secs(1)
+    }),
 ];
