@@ -1084,3 +1084,70 @@ fn detail_ui(ui: &mut egui::Ui, c: &mut Console) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gui::tree::{Kind, Load};
+
+    fn console(listen: bool) -> Console {
+        let node = TreeNode {
+            key: "k".into(),
+            parent: None,
+            children: Vec::new(),
+            label: "orders".into(),
+            kind: Kind::HybridConnection,
+            account: "a".into(),
+            arm: None,
+            load: Load::Leaf,
+        };
+        Console::new(
+            1,
+            listen,
+            &node,
+            "https://contoso.servicebus.windows.net/".into(),
+            None,
+        )
+    }
+
+    #[test]
+    fn copy_as_command_does_the_same_from_a_terminal() {
+        let mut listen = console(true);
+        listen.auth = Some(AuthChoice::Sas {
+            rule_id: "r".into(),
+            name: "listen-only".into(),
+        });
+        assert_eq!(
+            listen.command(),
+            "relay-explorer listen --connection-string \"$AZURE_RELAY_CONNECTION_STRING\" --entity orders --echo"
+        );
+        listen.reply = ReplyKind::Canned;
+        listen.canned_body = "it's ok".into();
+        assert!(
+            listen
+                .command()
+                .ends_with("--respond-status 200 --respond-body 'it'\\''s ok'"),
+            "{}",
+            listen.command()
+        );
+        let mut send = console(false);
+        send.auth = Some(AuthChoice::Anonymous);
+        send.websocket = false;
+        send.method = "PUT".into();
+        send.path = "/v1?x=1".into();
+        send.headers = "Content-Type: application/json".into();
+        send.body = "{}".into();
+        assert_eq!(
+            send.command(),
+            "curl -X PUT 'https://contoso.servicebus.windows.net/orders/v1?x=1' -H \"ServiceBusAuthorization: $TOKEN\" -H 'Content-Type: application/json' --data-binary '{}'"
+        );
+    }
+
+    #[test]
+    fn hex_shows_offsets_bytes_and_text() {
+        assert_eq!(
+            hex(b"hi\n"),
+            "00000000  68 69 0a                                         hi.\n"
+        );
+    }
+}
