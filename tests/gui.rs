@@ -291,6 +291,14 @@ fn hello_goes_from_the_send_console_to_the_listen_console_and_echoes_back() {
     rig.click("Listen orders (live)");
     rig.wait_label_contains(&echo);
     rig.wait_label_contains("accepted");
+    // Showing only HTTP hides the WebSocket traffic; All brings it back.
+    rig.click("HTTP");
+    rig.wait_for("the WebSocket rows to hide", |h| {
+        h.query_all_by_label_contains("<- text").next().is_none()
+    });
+    rig.wait_label_contains("online on 'orders'");
+    rig.click("All");
+    rig.wait_label_contains(&echo);
 }
 
 #[test]

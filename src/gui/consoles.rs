@@ -48,6 +48,29 @@ pub enum BodyView {
     Json,
 }
 
+/// Which events a console's list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    All,
+    WebSocket,
+    Http,
+}
+
+impl Shown {
+    fn shows(self, kind: EventKind) -> bool {
+        match (self, kind) {
+            (Shown::All, _) | (_, EventKind::State | EventKind::Error) => true,
+            (Shown::WebSocket, k) => {
+                matches!(
+                    k,
+                    EventKind::Connection | EventKind::Text | EventKind::Binary
+                )
+            }
+            (Shown::Http, k) => matches!(k, EventKind::Request | EventKind::Response),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyKind {
     Echo,
@@ -100,6 +123,9 @@ pub struct Console {
     pub body_view: BodyView,
     pub follow: bool,
     pub error: Option<String>,
+    pub shown: Shown,
+    /// The filtered view's rows, for (events pushed, events dropped, filter).
+    filtered: ((u64, u64, Shown), Vec<usize>),
 }
 
 impl Console {
@@ -150,6 +176,8 @@ impl Console {
             body_view: BodyView::Text,
             follow: true,
             error: None,
+            shown: Shown::All,
+            filtered: ((0, 0, Shown::All), Vec::new()),
         }
     }
 
@@ -947,6 +975,14 @@ fn plot_ui(ui: &mut egui::Ui, c: &Console) {
 fn transcript_ui(ui: &mut egui::Ui, c: &mut Console) {
     ui.horizontal(|ui| {
         ui.checkbox(&mut c.follow, "Follow");
+        ui.label("Show:");
+        for (f, label) in [
+            (Shown::All, "All"),
+            (Shown::WebSocket, "WebSocket"),
+            (Shown::Http, "HTTP"),
+        ] {
+            ui.selectable_value(&mut c.shown, f, label);
+        }
         if c.transcript.dropped() > 0 {
             ui.weak(format!(
                 "{} older events dropped (memory stays bounded; export keeps what is shown)",
@@ -956,13 +992,36 @@ fn transcript_ui(ui: &mut egui::Ui, c: &mut Console) {
     });
     let row_h = 18.0;
     let mut clicked = None;
+    // A filtered view is an index list, rebuilt only when events arrive or the filter changes.
+    let key = (c.transcript.total(), c.transcript.dropped(), c.shown);
+    if c.shown != Shown::All && c.filtered.0 != key {
+        let shown = c.shown;
+        let rows = c
+            .transcript
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| shown.shows(e.kind))
+            .map(|(i, _)| i)
+            .collect();
+        c.filtered = (key, rows);
+    }
+    let count = if c.shown == Shown::All {
+        c.transcript.len()
+    } else {
+        c.filtered.1.len()
+    };
     egui::ScrollArea::vertical()
         .id_salt(("transcript", c.id))
         .auto_shrink([false, false])
         .stick_to_bottom(c.follow)
-        .show_rows(ui, row_h, c.transcript.len(), |ui, range| {
+        .show_rows(ui, row_h, count, |ui, range| {
             for i in range {
-                let Some(e) = c.transcript.get(i) else {
+                let index = if c.shown == Shown::All {
+                    Some(i)
+                } else {
+                    c.filtered.1.get(i).copied()
+                };
+                let Some(e) = index.and_then(|i| c.transcript.get(i)) else {
                     continue;
                 };
                 let arrow = match e.direction {
@@ -1141,6 +1200,32 @@ mod tests {
             send.command(),
             "curl -X PUT 'https://contoso.servicebus.windows.net/orders/v1?x=1' -H \"ServiceBusAuthorization: $TOKEN\" -H 'Content-Type: application/json' --data-binary '{}'"
         );
+    }
+
+    #[test]
+    fn the_http_view_shows_requests_and_responses_with_state_changes() {
+        let shown: Vec<EventKind> = [
+            EventKind::State,
+            EventKind::Connection,
+            EventKind::Text,
+            EventKind::Request,
+            EventKind::Response,
+            EventKind::Error,
+        ]
+        .into_iter()
+        .filter(|k| Shown::Http.shows(*k))
+        .collect();
+        assert_eq!(
+            shown,
+            vec![
+                EventKind::State,
+                EventKind::Request,
+                EventKind::Response,
+                EventKind::Error
+            ]
+        );
+        assert!(Shown::WebSocket.shows(EventKind::Binary));
+        assert!(!Shown::WebSocket.shows(EventKind::Request));
     }
 
     #[test]
