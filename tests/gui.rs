@@ -292,12 +292,12 @@ fn hello_goes_from_the_send_console_to_the_listen_console_and_echoes_back() {
     rig.wait_label_contains(&echo);
     rig.wait_label_contains("accepted");
     // Showing only HTTP hides the WebSocket traffic; All brings it back.
-    rig.click("HTTP");
+    rig.click("HTTP only");
     rig.wait_for("the WebSocket rows to hide", |h| {
         h.query_all_by_label_contains("<- text").next().is_none()
     });
     rig.wait_label_contains("online on 'orders'");
-    rig.click("All");
+    rig.click("All events");
     rig.wait_label_contains(&echo);
 }
 

@@ -977,9 +977,9 @@ fn transcript_ui(ui: &mut egui::Ui, c: &mut Console) {
         ui.checkbox(&mut c.follow, "Follow");
         ui.label("Show:");
         for (f, label) in [
-            (Shown::All, "All"),
-            (Shown::WebSocket, "WebSocket"),
-            (Shown::Http, "HTTP"),
+            (Shown::All, "All events"),
+            (Shown::WebSocket, "WebSocket only"),
+            (Shown::Http, "HTTP only"),
         ] {
             ui.selectable_value(&mut c.shown, f, label);
         }
