@@ -664,3 +664,28 @@ fn a_connection_string_attaches_a_namespace_and_listens_without_entra() {
         .unwrap();
     assert!(!text.contains(key), "no key in {text}");
 }
+
+#[test]
+fn unticking_a_subscription_in_accounts_hides_it_and_says_so() {
+    let mut rig = first_start();
+    rig.wait_label("Northwind Dev");
+    rig.click("Accounts");
+    rig.wait_for("the accounts panel", |h| {
+        h.query_all_by_label("Northwind Dev").count() == 2
+    });
+    rig.harness
+        .get_by_role_and_label(egui::accesskit::Role::CheckBox, "Northwind Dev")
+        .click();
+    rig.wait_for("the subscription to leave the tree", |h| {
+        h.query_all_by_label("Northwind Dev").count() == 1
+    });
+    rig.harness
+        .get_by_role_and_label(egui::accesskit::Role::Button, "Accounts")
+        .click();
+    rig.harness.step();
+    rig.click("Northwind Traders");
+    rig.wait_label_contains("its subscriptions are unticked in Accounts");
+    // Kept across restarts, in the accounts file.
+    let text = std::fs::read_to_string(rig._dir.path().join("config/accounts.json")).unwrap();
+    assert!(text.contains(&rig.ready().subscription_id), "{text}");
+}

@@ -869,6 +869,23 @@ impl App {
         if let Some(n) = self.tree.get_mut(&key) {
             n.load = Load::Loaded;
         }
+        // A tenant the sign-in lists but shows no subscription of: say why, on the tenant.
+        for (tid, _) in &dir.tenants {
+            let tkey = tree::tenant_key(account_id, tid);
+            let hidden_here = dir.subscriptions.iter().any(|(s, t)| {
+                t.eq_ignore_ascii_case(tid)
+                    && hidden.iter().any(|h| h.eq_ignore_ascii_case(&s.name))
+            });
+            if let Some(t) = self.tree.get_mut(&tkey)
+                && t.children.is_empty()
+            {
+                t.load = Load::Failed(if hidden_here {
+                    "its subscriptions are unticked in Accounts".into()
+                } else {
+                    "no subscription of this tenant is visible to this sign-in: Azure issues a token per tenant, so add the account again with this tenant's id, or ask for a role on one of its subscriptions".into()
+                });
+            }
+        }
         self.directories.insert(account_id.to_string(), dir);
         for k in to_load {
             self.load_subscription(&k);
