@@ -150,8 +150,6 @@ pub struct App {
     pub(super) accounts_window: bool,
     pub persisted: Persisted,
     pub(super) actions: Vec<Action>,
-    started: Instant,
-    first_frame: Option<Duration>,
     last_live_refresh: Instant,
     pub(super) focus_filter: bool,
 }
@@ -218,8 +216,6 @@ impl App {
             accounts_window: false,
             persisted,
             actions: Vec::new(),
-            started: Instant::now(),
-            first_frame: None,
             last_live_refresh: Instant::now(),
             focus_filter: false,
         };
@@ -235,11 +231,6 @@ impl App {
             }
         }
         app
-    }
-
-    /// Time from [`App::new`] to the end of the first frame.
-    pub fn first_frame(&self) -> Option<Duration> {
-        self.first_frame
     }
 
     fn start_emulator(&mut self, first_start: bool) {
@@ -338,13 +329,17 @@ impl App {
         self.details.first_start = first_start;
     }
 
-    fn save_accounts(&mut self) {
-        let keep: Vec<AccountConfig> = self
-            .accounts
+    /// The accounts to remember: all but those still signing in for the first time.
+    fn accounts_to_keep(&self) -> Vec<AccountConfig> {
+        self.accounts
             .iter()
             .filter(|a| !self.new_accounts.contains(&a.id))
             .cloned()
-            .collect();
+            .collect()
+    }
+
+    fn save_accounts(&mut self) {
+        let keep = self.accounts_to_keep();
         // Written off the UI thread; of saves that overlap, only the newest is written.
         let generation = self
             .accounts_saved
@@ -367,8 +362,10 @@ impl App {
         });
     }
 
-    pub(super) fn session_inputs(&self) -> SessionInputs {
+    /// What `account` needs to become a session; its device-code prompt names the account.
+    pub(super) fn session_inputs(&self, account: &str) -> SessionInputs {
         let backend = self.backend.clone();
+        let account_id = account.to_string();
         SessionInputs {
             vault: self.options.vault.clone(),
             embedded: self
@@ -377,7 +374,7 @@ impl App {
                 .map(|e| (e.running.ready.clone(), e.ready_path.clone())),
             prompt: Some(Arc::new(move |p: &crate::auth::DeviceCodePrompt| {
                 backend.emit(Event::DeviceCode(PendingDeviceCode {
-                    account_id: String::new(),
+                    account_id: account_id.clone(),
                     prompt: p.clone(),
                 }));
             })),
@@ -458,7 +455,7 @@ impl App {
         if let Some(n) = self.tree.get_mut(&key) {
             n.load = Load::Loading;
         }
-        let inputs = self.session_inputs();
+        let inputs = self.session_inputs(&account.id);
         let secret = self.pending_secrets.remove(&account.id);
         let id = self.activity.start(
             format!("Sign in: {}", account.label),
@@ -673,26 +670,7 @@ impl App {
                     }
                 }
             }
-            Event::DeviceCode(p) => {
-                // The prompt does not know its account; it is the one signing in with a device code.
-                let account_id = self
-                    .accounts
-                    .iter()
-                    .rev()
-                    .find(|a| {
-                        a.method == AuthMethod::DeviceCode
-                            && self
-                                .tree
-                                .get(&tree::account_key(&a.id))
-                                .is_some_and(|n| n.load == Load::Loading)
-                    })
-                    .map(|a| a.id.clone())
-                    .unwrap_or_default();
-                self.device_code = Some(PendingDeviceCode {
-                    account_id,
-                    prompt: p.prompt,
-                });
-            }
+            Event::DeviceCode(p) => self.device_code = Some(p),
             Event::Directory {
                 account,
                 session,
@@ -711,7 +689,7 @@ impl App {
                 if self
                     .device_code
                     .as_ref()
-                    .is_some_and(|d| d.account_id == account || d.account_id.is_empty())
+                    .is_some_and(|d| d.account_id == account)
                 {
                     self.device_code = None;
                 }
@@ -1035,9 +1013,6 @@ impl App {
         self.dialogs_ui(&ctx);
         self.toasts.show(&ctx);
         self.run_actions();
-        if self.first_frame.is_none() {
-            self.first_frame = Some(self.started.elapsed());
-        }
         // Countdowns and "reconnecting in N s" tick even when nothing arrives.
         if self.device_code.is_some()
             || self.consoles.iter().any(Console::is_live)
@@ -1374,12 +1349,7 @@ impl App {
     /// Writes the accounts and the world of the embedded emulator, and stops the emulator.
     pub fn shut_down(&mut self) {
         // The last save is written now (later background saves of older states are skipped).
-        let keep: Vec<AccountConfig> = self
-            .accounts
-            .iter()
-            .filter(|a| !self.new_accounts.contains(&a.id))
-            .cloned()
-            .collect();
+        let keep = self.accounts_to_keep();
         self.accounts_saved
             .0
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -1604,7 +1574,6 @@ fn kind_badge(kind: Kind, visuals: &egui::Visuals) -> (String, egui::Color32) {
         Kind::HybridConnection => ("H".into(), weak),
         Kind::WcfRelay => ("W".into(), weak),
         Kind::SignalR => ("R".into(), weak),
-        Kind::Attached => ("A".into(), weak),
     }
 }
 

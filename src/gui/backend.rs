@@ -77,7 +77,7 @@ pub enum Event {
         result: Result<Vec<WhoRow>, String>,
     },
     Checked {
-        entity: String,
+        slot: super::details::CheckSlot,
         result: Result<Checked, String>,
     },
     Identities {

@@ -60,6 +60,14 @@ impl<T> Fetch<T> {
     }
 }
 
+/// Who asked for an access check: the Access tab (by entity) or the Identities view (by
+/// identity, entity and action).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckSlot {
+    Entity(String),
+    Identity(String),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Overview,
@@ -179,6 +187,17 @@ impl Default for DetailsState {
 }
 
 impl DetailsState {
+    /// Where a check's verdict is kept.
+    fn check_map<'a>(
+        &mut self,
+        slot: &'a CheckSlot,
+    ) -> (&mut HashMap<String, Fetch<Checked>>, &'a str) {
+        match slot {
+            CheckSlot::Entity(k) => (&mut self.checked, k),
+            CheckSlot::Identity(k) => (&mut self.identity_checks, k),
+        }
+    }
+
     pub fn show_tab(&mut self, label: &str) {
         for t in [
             Tab::Overview,
@@ -235,15 +254,10 @@ impl DetailsState {
                 let prev = self.who.remove(&entity);
                 self.who.insert(entity, Fetch::resolve(prev, result));
             }
-            Event::Checked { entity, result } => {
-                if let Some(rest) = entity.strip_prefix("identity:") {
-                    let prev = self.identity_checks.remove(rest);
-                    self.identity_checks
-                        .insert(rest.to_string(), Fetch::resolve(prev, result));
-                } else {
-                    let prev = self.checked.remove(&entity);
-                    self.checked.insert(entity, Fetch::resolve(prev, result));
-                }
+            Event::Checked { slot, result } => {
+                let (map, k) = self.check_map(&slot);
+                let prev = map.remove(k);
+                map.insert(k.to_string(), Fetch::resolve(prev, result));
             }
             Event::Identities { account, result } => {
                 let prev = self.identities.remove(&account);
@@ -453,28 +467,16 @@ impl App {
     }
 
     pub(super) fn request_check_public(&mut self, key: &str, who: &str, action: &str) {
-        self.request_check(key, who, action, key.to_string());
+        self.request_check(key, who, action, CheckSlot::Entity(key.to_string()));
     }
 
-    fn request_check(&mut self, key: &str, who: &str, action: &str, slot: String) {
+    fn request_check(&mut self, key: &str, who: &str, action: &str, slot: CheckSlot) {
         let Some((arm, graph, id)) = self.clients_of(key) else {
             return;
         };
-        if let Some(rest) = slot.strip_prefix("identity:") {
-            let prev = self
-                .details
-                .identity_checks
-                .remove(rest)
-                .and_then(Fetch::take);
-            self.details
-                .identity_checks
-                .insert(rest.to_string(), Fetch::Pending(prev));
-        } else {
-            let prev = self.details.checked.remove(&slot).and_then(Fetch::take);
-            self.details
-                .checked
-                .insert(slot.clone(), Fetch::Pending(prev));
-        }
+        let (map, k) = self.details.check_map(&slot);
+        let prev = map.remove(k).and_then(Fetch::take);
+        map.insert(k.to_string(), Fetch::Pending(prev));
         let activity = self.activity.start(
             format!(
                 "May {who} {action} on {}?",
@@ -490,10 +492,7 @@ impl App {
             let result = crate::arm::access::check(&arm, &graph, &id, &who, &action)
                 .await
                 .map_err(|e| crate::cli::with_hint(&format!("{e:#}")));
-            Event::Checked {
-                entity: slot,
-                result,
-            }
+            Event::Checked { slot, result }
         });
     }
 
@@ -561,7 +560,8 @@ impl App {
             self.empty_state_ui(ui);
             return;
         };
-        let Some(node) = self.tree.get(&key).cloned() else {
+        // Everything but the children (a namespace may have thousands), once a frame.
+        let Some(node) = self.tree.get(&key).map(tree::TreeNode::shallow) else {
             self.empty_state_ui(ui);
             return;
         };
@@ -876,15 +876,10 @@ impl App {
     }
 
     fn entities_ui(&mut self, ui: &mut egui::Ui, key: &str) {
-        let children: Vec<tree::TreeNode> = self
+        let children: Vec<String> = self
             .tree
             .get(key)
-            .map(|n| {
-                n.children
-                    .iter()
-                    .filter_map(|c| self.tree.get(c).cloned())
-                    .collect()
-            })
+            .map(|n| n.children.clone())
             .unwrap_or_default();
         ui.horizontal(|ui| {
             if ui.button("+ Hybrid connection").clicked() {
@@ -988,37 +983,57 @@ impl App {
             ui.weak("No hybrid connections or WCF relays yet.");
             return;
         }
-        egui::Grid::new("entities")
+        // A virtual table: a namespace may hold thousands of entities.
+        use egui_extras::{Column as C, TableBuilder};
+        let (tree, actions, confirm) = (&self.tree, &mut self.actions, &mut self.confirm);
+        TableBuilder::new(ui)
+            .id_salt("entities")
             .striped(true)
-            .num_columns(4)
-            .show(ui, |ui| {
-                ui.strong("Name");
-                ui.strong("Kind");
-                ui.strong("Listeners");
-                ui.strong("");
-                ui.end_row();
-                for c in &children {
-                    if ui.link(&c.label).clicked() {
-                        self.actions.push(Action::Select(c.key.clone()));
-                    }
-                    ui.label(c.kind.noun());
-                    ui.label(
-                        c.arm
-                            .as_ref()
-                            .and_then(|n| n.listener_count)
-                            .map(|n| n.to_string())
-                            .unwrap_or_default(),
-                    );
-                    if let Some(id) = c.arm.as_ref().map(|n| n.id.clone())
-                        && ui
-                            .small_button("Delete")
-                            .on_hover_text(format!("Delete {}", c.label))
-                            .clicked()
-                    {
-                        self.confirm = Some(Confirm::delete(&id, key));
-                    }
-                    ui.end_row();
+            .max_scroll_height(420.0)
+            .column(C::initial(240.0).at_least(80.0))
+            .column(C::initial(140.0))
+            .column(C::initial(80.0))
+            .column(C::remainder())
+            .header(20.0, |mut h| {
+                for title in ["Name", "Kind", "Listeners", ""] {
+                    h.col(|ui| {
+                        ui.strong(title);
+                    });
                 }
+            })
+            .body(|body| {
+                body.rows(22.0, children.len(), |mut row| {
+                    let Some(c) = tree.get(&children[row.index()]) else {
+                        return;
+                    };
+                    row.col(|ui| {
+                        if ui.link(&c.label).clicked() {
+                            actions.push(Action::Select(c.key.clone()));
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(c.kind.noun());
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            c.arm
+                                .as_ref()
+                                .and_then(|n| n.listener_count)
+                                .map(|n| n.to_string())
+                                .unwrap_or_default(),
+                        );
+                    });
+                    row.col(|ui| {
+                        if let Some(id) = c.arm.as_ref().map(|n| n.id.as_str())
+                            && ui
+                                .small_button("Delete")
+                                .on_hover_text(format!("Delete {}", c.label))
+                                .clicked()
+                        {
+                            *confirm = Some(Confirm::delete(id, key));
+                        }
+                    });
+                });
             });
     }
 
@@ -1359,7 +1374,7 @@ impl App {
                     self.details.check_input.trim().to_string(),
                     self.details.check_action.clone(),
                 );
-                self.request_check(key, &who, &action, key.to_string());
+                self.request_check(key, &who, &action, CheckSlot::Entity(key.to_string()));
             }
         });
         match self.details.checked.get(key).cloned() {
@@ -1517,7 +1532,7 @@ impl App {
                                         let slot = format!("{object}|{entity}|{action}");
                                         match self.details.identity_checks.get(&slot).cloned() {
                                             None => {
-                                                self.request_check(&entity, &object, action, format!("identity:{slot}"));
+                                                self.request_check(&entity, &object, action, CheckSlot::Identity(slot));
                                             }
                                             Some(Fetch::Pending(_) | Fetch::Stale(_)) => {
                                                 ui.spinner();

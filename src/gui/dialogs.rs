@@ -41,8 +41,8 @@ pub enum IdentityPick {
     ResourceId,
 }
 
-/// The "Add account" dialog.
-#[derive(Debug, Clone)]
+/// The "Add account" dialog. No `Debug`: it holds a secret while it is open.
+#[derive(Clone)]
 pub struct AddAccount {
     pub cloud: CloudPick,
     pub method: AuthMethod,

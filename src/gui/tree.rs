@@ -18,8 +18,6 @@ pub enum Kind {
     HybridConnection,
     WcfRelay,
     SignalR,
-    /// A connection-string account's namespace or entity.
-    Attached,
 }
 
 impl Kind {
@@ -47,7 +45,6 @@ impl Kind {
             Kind::HybridConnection => "hybrid connection",
             Kind::WcfRelay => "WCF relay",
             Kind::SignalR => "SignalR",
-            Kind::Attached => "attached",
         }
     }
 
@@ -79,6 +76,22 @@ pub struct TreeNode {
     /// The ARM resource, for ARM nodes.
     pub arm: Option<Node>,
     pub load: Load,
+}
+
+impl TreeNode {
+    /// A copy without the list of children.
+    pub fn shallow(&self) -> TreeNode {
+        TreeNode {
+            key: self.key.clone(),
+            parent: self.parent.clone(),
+            children: Vec::new(),
+            label: self.label.clone(),
+            kind: self.kind,
+            account: self.account.clone(),
+            arm: self.arm.clone(),
+            load: self.load.clone(),
+        }
+    }
 }
 
 /// One visible row.
