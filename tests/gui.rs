@@ -182,6 +182,16 @@ impl Rig {
             .unwrap_or_else(|| panic!("no demo principal {name}"))
     }
 
+    /// The accounts file once it holds `part` (it is written in the background).
+    fn accounts_file_with(&mut self, part: &str) -> String {
+        let file = self._dir.path().join("config/accounts.json");
+        let (f, p) = (file.clone(), part.to_string());
+        self.wait_for(&format!("the accounts file to hold {part}"), move |_| {
+            std::fs::read_to_string(&f).is_ok_and(|t| t.contains(&p))
+        });
+        std::fs::read_to_string(file).unwrap_or_default()
+    }
+
     fn ready(&self) -> relay_explorer::emulator::ReadyInfo {
         self.harness
             .state()
@@ -217,9 +227,7 @@ fn a_first_start_shows_the_demo_tenant_and_browses_to_a_hybrid_connection() {
     rig.wait_label("Copy Service Bus endpoint");
     rig.wait_label_contains("Order intake");
     // The accounts file remembers the demo account (and holds no secret).
-    let config = rig._dir.path().join("config/accounts.json");
-    let text = std::fs::read_to_string(&config).expect("the accounts file is written");
-    assert!(text.contains("\"embedded\""), "{text}");
+    let text = rig.accounts_file_with("\"embedded\"");
     assert!(
         !text.contains(&rig.ready().admin.client_secret),
         "no secret in {text}"
@@ -653,8 +661,7 @@ fn a_connection_string_attaches_a_namespace_and_listens_without_entra() {
     rig.click("Start");
     rig.wait_label("online");
     // The accounts file names the namespace, never the key.
-    let text = std::fs::read_to_string(rig._dir.path().join("config/accounts.json")).unwrap();
-    assert!(text.contains("connection-string"), "{text}");
+    let text = rig.accounts_file_with("connection-string");
     let key = cs
         .split("SharedAccessKey=")
         .nth(1)
@@ -685,7 +692,7 @@ fn unticking_a_subscription_in_accounts_hides_it_and_says_so() {
     rig.harness.step();
     rig.click("Northwind Traders");
     rig.wait_label_contains("its subscriptions are unticked in Accounts");
-    // Kept across restarts, in the accounts file.
-    let text = std::fs::read_to_string(rig._dir.path().join("config/accounts.json")).unwrap();
-    assert!(text.contains(&rig.ready().subscription_id), "{text}");
+    // Kept across restarts, in the accounts file (written in the background, soon).
+    let id = rig.ready().subscription_id.clone();
+    rig.accounts_file_with(&id);
 }
