@@ -12,13 +12,35 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt, StreamExt};
 use relay_explorer::cloud::Cloud;
 use relay_explorer::emulator::{self, Options};
-use relay_explorer::relay::client::{Endpoint, TokenSource, tls_connector};
+use relay_explorer::relay::client::{Endpoint, TokenSource, tls_connector, ws_config};
 use relay_explorer::relay::listener::{self, ListenerEvent};
 use tokio_tungstenite::tungstenite::Message;
 
 const CONNECTIONS: usize = 8;
-const MESSAGES_EACH: usize = 500;
-const HTTP_REQUESTS: usize = 2000;
+
+/// Messages per connection: 500, or `RELAY_ECHO_MESSAGES` (for a longer run under a profiler).
+fn messages_each() -> usize {
+    std::env::var("RELAY_ECHO_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500)
+}
+
+/// HTTP requests in all: 2,000, or `RELAY_ECHO_REQUESTS`.
+fn http_requests() -> usize {
+    std::env::var("RELAY_ECHO_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
+/// Whether to run a path: all of them, or those named in `RELAY_ECHO_PATHS` (e.g. `a,c`).
+fn wanted(path: &str) -> bool {
+    match std::env::var("RELAY_ECHO_PATHS") {
+        Ok(list) => list.split(',').any(|p| p.trim() == path),
+        Err(_) => true,
+    }
+}
 
 struct Figures {
     per_second: f64,
@@ -59,8 +81,8 @@ where
         .map(|mut s| {
             let payload = payload.clone();
             tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(MESSAGES_EACH);
-                for _ in 0..MESSAGES_EACH {
+                let mut latencies = Vec::with_capacity(messages_each());
+                for _ in 0..messages_each() {
                     let t0 = Instant::now();
                     s.send(Message::Text(payload.clone().into()))
                         .await
@@ -130,49 +152,57 @@ fn main() {
     let endpoint = Endpoint::new(&host, "echo").expect("endpoint");
 
     println!(
-        "relay echo, 1 KiB messages, {CONNECTIONS} connections x {MESSAGES_EACH} request/reply each (emulator on loopback, 2 cores)"
+        "relay echo, 1 KiB messages, {CONNECTIONS} connections x {} request/reply each (emulator on loopback, 2 cores)",
+        messages_each()
     );
     println!("| path | messages/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|");
 
     // (a) ours
-    let ours = runtime.block_on(async {
-        let (handle, mut events) =
-            listener::spawn(endpoint.clone(), token.clone(), connector.clone());
-        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
-        tokio::spawn(async move {
-            while let Some(ListenerEvent::Connection(c)) = events.recv().await {
-                tokio::spawn(async move {
-                    let mut s = c.accept().await.expect("accept");
-                    while let Some(Ok(m)) = s.next().await {
-                        if matches!(m, Message::Close(_)) || s.send(m).await.is_err() {
-                            break;
+    let ours = wanted("a").then(|| {
+        runtime.block_on(async {
+            let (handle, mut events) =
+                listener::spawn(endpoint.clone(), token.clone(), connector.clone());
+            assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+            tokio::spawn(async move {
+                while let Some(ListenerEvent::Connection(c)) = events.recv().await {
+                    tokio::spawn(async move {
+                        let mut s = c.accept().await.expect("accept");
+                        while let Some(Ok(m)) = s.next().await {
+                            if matches!(m, Message::Close(_)) || s.send(m).await.is_err() {
+                                break;
+                            }
                         }
-                    }
-                });
-            }
-        });
-        let figures = echo_load(|| {
-            let (endpoint, token, connector) = (endpoint.clone(), token.clone(), connector.clone());
-            async move {
-                listener::connect(&endpoint, &token, connector, "", &[], &[])
-                    .await
-                    .expect("connect")
-            }
+                    });
+                }
+            });
+            let figures = echo_load(|| {
+                let (endpoint, token, connector) =
+                    (endpoint.clone(), token.clone(), connector.clone());
+                async move {
+                    listener::connect(&endpoint, &token, connector, "", &[], &[])
+                        .await
+                        .expect("connect")
+                }
+            })
+            .await;
+            handle.stop();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            figures
         })
-        .await;
-        handle.stop();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        figures
     });
-    row(
-        "(a) relay-explorer sender + listener, through the emulator",
-        &ours,
-    );
+    if let Some(f) = &ours {
+        row(
+            "(a) relay-explorer sender + listener, through the emulator",
+            f,
+        );
+    }
 
     // (b) hyco-ws pair
     let node_dir = root.join("tests/node");
-    let hyco = if node_dir.join("node_modules/hyco-ws").exists() {
+    let hyco = if !wanted("b") {
+        None
+    } else if node_dir.join("node_modules/hyco-ws").exists() {
         let out = std::process::Command::new("node")
             .current_dir(&node_dir)
             .env("NODE_EXTRA_CA_CERTS", &running.ready.ca_cert)
@@ -183,7 +213,7 @@ fn main() {
             .arg("RootManageSharedAccessKey")
             .arg(&key)
             .arg(CONNECTIONS.to_string())
-            .arg(MESSAGES_EACH.to_string())
+            .arg(messages_each().to_string())
             .output()
             .expect("node runs");
         serde_json::from_slice::<serde_json::Value>(&out.stdout)
@@ -198,111 +228,135 @@ fn main() {
     };
     match &hyco {
         Some(f) => row("(b) hyco-ws sender + listener, through the emulator", f),
+        None if !wanted("b") => {}
         None => println!("| (b) hyco-ws pair | not run: tests/node/node_modules missing | | |"),
     }
 
     // (c) direct loopback WebSocket echo (no TLS, no relay)
-    let direct = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let _ = tcp.set_nodelay(true);
-                tokio::spawn(async move {
-                    let mut ws = tokio_tungstenite::accept_async(tcp).await.expect("accept");
-                    while let Some(Ok(m)) = ws.next().await {
-                        if matches!(m, Message::Close(_)) || ws.send(m).await.is_err() {
-                            break;
+    let direct = wanted("c").then(|| {
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            tokio::spawn(async move {
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let _ = tcp.set_nodelay(true);
+                    tokio::spawn(async move {
+                        let mut ws =
+                            tokio_tungstenite::accept_async_with_config(tcp, Some(ws_config()))
+                                .await
+                                .expect("accept");
+                        while let Some(Ok(m)) = ws.next().await {
+                            if matches!(m, Message::Close(_)) || ws.send(m).await.is_err() {
+                                break;
+                            }
                         }
-                    }
-                });
-            }
-        });
-        echo_load(|| async move {
-            let (ws, _) =
-                tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/"), None, true)
-                    .await
-                    .expect("connect");
-            ws
-        })
-        .await
-    });
-    row("(c) direct loopback WebSocket echo (no relay)", &direct);
-
-    // (c') the same over TLS (the emulator's own certificate): what TLS alone costs.
-    let direct_tls = runtime.block_on(async {
-        let identity =
-            emulator::tls::server_identity(&dir.path().join("state")).expect("tls identity");
-        use rustls_pki_types::pem::PemObject;
-        let certs: Vec<_> =
-            rustls_pki_types::CertificateDer::pem_slice_iter(identity.cert_chain_pem.as_bytes())
-                .map(|c| c.expect("cert"))
-                .collect();
-        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes())
-            .expect("key");
-        let config = rustls::ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .expect("server config");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let _ = tcp.set_nodelay(true);
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let tls = acceptor.accept(tcp).await.expect("tls");
-                    let mut ws = tokio_tungstenite::accept_async(tls).await.expect("accept");
-                    while let Some(Ok(m)) = ws.next().await {
-                        if matches!(m, Message::Close(_)) || ws.send(m).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-        let connector = connector.clone();
-        echo_load(|| {
-            let connector = connector.clone();
-            async move {
-                let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
-                    format!("wss://localhost:{port}/"),
-                    None,
+                    });
+                }
+            });
+            echo_load(|| async move {
+                let (ws, _) = tokio_tungstenite::connect_async_with_config(
+                    format!("ws://{addr}/"),
+                    Some(ws_config()),
                     true,
-                    Some(connector),
                 )
                 .await
                 .expect("connect");
                 ws
-            }
+            })
+            .await
         })
-        .await
     });
-    row(
-        "(c') direct loopback WebSocket echo over TLS (no relay)",
-        &direct_tls,
-    );
-    if let Some(h) = &hyco {
+    if let Some(f) = &direct {
+        row("(c) direct loopback WebSocket echo (no relay)", f);
+    }
+
+    // (c') the same over TLS (the emulator's own certificate): what TLS alone costs.
+    let direct_tls = wanted("c'").then(|| {
+        runtime.block_on(async {
+            let identity =
+                emulator::tls::server_identity(&dir.path().join("state")).expect("tls identity");
+            use rustls_pki_types::pem::PemObject;
+            let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_slice_iter(
+                identity.cert_chain_pem.as_bytes(),
+            )
+            .map(|c| c.expect("cert"))
+            .collect();
+            let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes())
+                .expect("key");
+            let config = rustls::ServerConfig::builder()
+                .with_no_client_auth()
+                .with_single_cert(certs, key)
+                .expect("server config");
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let port = listener.local_addr().expect("addr").port();
+            tokio::spawn(async move {
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let _ = tcp.set_nodelay(true);
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        let tls = acceptor.accept(tcp).await.expect("tls");
+                        let mut ws =
+                            tokio_tungstenite::accept_async_with_config(tls, Some(ws_config()))
+                                .await
+                                .expect("accept");
+                        while let Some(Ok(m)) = ws.next().await {
+                            if matches!(m, Message::Close(_)) || ws.send(m).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+            let connector = connector.clone();
+            echo_load(|| {
+                let connector = connector.clone();
+                async move {
+                    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+                        format!("wss://localhost:{port}/"),
+                        Some(ws_config()),
+                        true,
+                        Some(connector),
+                    )
+                    .await
+                    .expect("connect");
+                    ws
+                }
+            })
+            .await
+        })
+    });
+    if let Some(f) = &direct_tls {
+        row("(c') direct loopback WebSocket echo over TLS (no relay)", f);
+    }
+    if let (Some(a), Some(b)) = (&ours, &hyco) {
         println!(
             "(a)/(b) throughput = {:.2} (goal >= 3)",
-            ours.per_second / h.per_second
+            a.per_second / b.per_second
         );
     }
-    println!(
-        "(a)/(c) throughput = {:.2} (goal >= 0.5); p99 (a)/(c) = {:.2} (goal <= 2)",
-        ours.per_second / direct.per_second,
-        ours.p99_ms / direct.p99_ms
-    );
-    println!(
-        "(a)/(c') throughput = {:.2}; p99 (a)/(c') = {:.2} (TLS on both)",
-        ours.per_second / direct_tls.per_second,
-        ours.p99_ms / direct_tls.p99_ms
-    );
+    if let (Some(a), Some(c)) = (&ours, &direct) {
+        println!(
+            "(a)/(c) throughput = {:.2} (goal >= 0.5); p99 (a)/(c) = {:.2} (goal <= 2)",
+            a.per_second / c.per_second,
+            a.p99_ms / c.p99_ms
+        );
+    }
+    if let (Some(a), Some(c)) = (&ours, &direct_tls) {
+        println!(
+            "(a)/(c') throughput = {:.2}; p99 (a)/(c') = {:.2} (TLS on both)",
+            a.per_second / c.per_second,
+            a.p99_ms / c.p99_ms
+        );
+    }
+    if !wanted("http") && !wanted("http-hyco") {
+        runtime.block_on(running.shutdown()).expect("shutdown");
+        return;
+    }
 
     // HTTP through the relay: to our listener, then to a hyco-https listener.
     let http = relay_explorer::auth::http_client(&cloud).expect("http");
@@ -318,7 +372,7 @@ fn main() {
                     latencies.clone(),
                 );
                 tokio::spawn(async move {
-                    for _ in 0..HTTP_REQUESTS / CONNECTIONS {
+                    for _ in 0..http_requests() / CONNECTIONS {
                         let t0 = Instant::now();
                         let r = listener::http_request(
                             &endpoint,
@@ -344,26 +398,30 @@ fn main() {
         let all = latencies.lock().clone();
         summarize(all, start.elapsed())
     };
-    let http_ours = runtime.block_on(async {
-        let (handle, mut events) =
-            listener::spawn(endpoint.clone(), token.clone(), connector.clone());
-        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
-        tokio::spawn(async move {
-            while let Some(e) = events.recv().await {
-                if let ListenerEvent::Request(r) = e {
-                    tokio::spawn(async move {
-                        let body = r.body.clone();
-                        let _ = r.respond(200, &[], &body).await;
-                    });
+    let http_ours = wanted("http").then(|| {
+        runtime.block_on(async {
+            let (handle, mut events) =
+                listener::spawn(endpoint.clone(), token.clone(), connector.clone());
+            assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+            tokio::spawn(async move {
+                while let Some(e) = events.recv().await {
+                    if let ListenerEvent::Request(r) = e {
+                        tokio::spawn(async move {
+                            let body = r.body.clone();
+                            let _ = r.respond(200, &[], &body).await;
+                        });
+                    }
                 }
-            }
-        });
-        let figures = load(endpoint.clone(), token.clone(), http.clone()).await;
-        handle.stop();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        figures
+            });
+            let figures = load(endpoint.clone(), token.clone(), http.clone()).await;
+            handle.stop();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            figures
+        })
     });
-    let http_hyco = if node_dir.join("node_modules/hyco-https").exists() {
+    let http_hyco = if !wanted("http-hyco") {
+        None
+    } else if node_dir.join("node_modules/hyco-https").exists() {
         let mut child = std::process::Command::new("node")
             .current_dir(&node_dir)
             .env("NODE_EXTRA_CA_CERTS", &running.ready.ca_cert)
@@ -389,19 +447,25 @@ fn main() {
     };
     println!();
     println!(
-        "HTTP through the relay, 1 KiB POST bodies echoed, {CONNECTIONS} concurrent senders, {HTTP_REQUESTS} requests"
+        "HTTP through the relay, 1 KiB POST bodies echoed, {CONNECTIONS} concurrent senders, {} requests",
+        http_requests()
     );
     println!("| listener | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|");
-    row("relay-explorer listener", &http_ours);
+    if let Some(f) = &http_ours {
+        row("relay-explorer listener", f);
+    }
     match &http_hyco {
         Some(f) => {
             row("hyco-https listener", f);
-            println!(
-                "ours / hyco-https = {:.2}",
-                http_ours.per_second / f.per_second
-            );
+            if let Some(o) = &http_ours {
+                println!(
+                    "ours / hyco-https = {:.2} (goal >= 3)",
+                    o.per_second / f.per_second
+                );
+            }
         }
+        None if !wanted("http-hyco") => {}
         None => println!("| hyco-https listener | not run: tests/node/node_modules missing | | |"),
     }
     runtime.block_on(running.shutdown()).expect("shutdown");

@@ -377,6 +377,7 @@ async fn handle(State(st): State<NamespaceState>, request: Request<Body>) -> Res
                 "This endpoint is only for web-socket requests.",
             );
         };
+        let upgrade = upgrade.read_buffer_size(crate::relay::client::WS_READ_BUFFER);
         let action = param(&query, "sb-hc-action")
             .unwrap_or("connect")
             .to_string();

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::client::{Endpoint, TokenSource, upgrade_error};
+use super::client::{Endpoint, TokenSource, upgrade_error, ws_connect};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -69,14 +69,9 @@ impl IncomingConnection {
                 .headers_mut()
                 .insert("Sec-WebSocket-Protocol", p.trim().parse()?);
         }
-        let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
-            request,
-            None,
-            true,
-            Some(self.connector),
-        )
-        .await
-        .map_err(|e| upgrade_error(e, "accepting the connection"))?;
+        let socket = ws_connect(request, self.connector)
+            .await
+            .map_err(|e| upgrade_error(e, "accepting the connection"))?;
         Ok(socket)
     }
 
@@ -87,14 +82,7 @@ impl IncomingConnection {
             self.address,
             url::form_urlencoded::byte_serialize(reason.as_bytes()).collect::<String>()
         );
-        match tokio_tungstenite::connect_async_tls_with_config(
-            url.as_str(),
-            None,
-            true,
-            Some(self.connector),
-        )
-        .await
-        {
+        match ws_connect(url.as_str(), self.connector).await {
             Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status().as_u16() == 410 => {
                 Ok(())
             }
@@ -156,14 +144,9 @@ impl IncomingRequest {
                 anyhow::anyhow!("the control channel closed before the response was sent")
             }),
             Reply::Control(_) => {
-                let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(
-                    self.address.as_str(),
-                    None,
-                    true,
-                    Some(self.connector),
-                )
-                .await
-                .map_err(|e| upgrade_error(e, "the response rendezvous"))?;
+                let mut socket = ws_connect(self.address.as_str(), self.connector)
+                    .await
+                    .map_err(|e| upgrade_error(e, "the response rendezvous"))?;
                 // A response too large for the control channel goes over its own rendezvous.
                 for m in messages {
                     socket.send(m).await?;
@@ -243,15 +226,8 @@ async fn connect_control(
         );
         expiry = exp;
     }
-    match tokio_tungstenite::connect_async_tls_with_config(
-        request,
-        None,
-        true,
-        Some(connector.clone()),
-    )
-    .await
-    {
-        Ok((socket, _)) => Ok((socket, expiry)),
+    match ws_connect(request, connector.clone()).await {
+        Ok(socket) => Ok((socket, expiry)),
         Err(e) => {
             let status = match &e {
                 tokio_tungstenite::tungstenite::Error::Http(r) => Some(r.status().as_u16()),
@@ -445,14 +421,9 @@ fn request_from(r: &Value, address: String, connector: Connector, reply: Reply) 
 }
 
 async fn rendezvous_request(address: &str, connector: Connector) -> Result<IncomingRequest> {
-    let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(
-        address,
-        None,
-        true,
-        Some(connector.clone()),
-    )
-    .await
-    .map_err(|e| upgrade_error(e, "the request rendezvous"))?;
+    let mut socket = ws_connect(address, connector.clone())
+        .await
+        .map_err(|e| upgrade_error(e, "the request rendezvous"))?;
     let first = socket
         .next()
         .await
@@ -504,11 +475,9 @@ pub async fn connect(
             .headers_mut()
             .insert("ServiceBusAuthorization", t.parse()?);
     }
-    let (socket, _) =
-        tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector))
-            .await
-            .map_err(|e| upgrade_error(e, &format!("connecting to '{}'", endpoint.entity)))?;
-    Ok(socket)
+    ws_connect(request, connector)
+        .await
+        .map_err(|e| upgrade_error(e, &format!("connecting to '{}'", endpoint.entity)))
 }
 
 /// Sends an HTTP request to a hybrid connection.
