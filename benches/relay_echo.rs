@@ -101,6 +101,41 @@ where
     summarize(all, start.elapsed())
 }
 
+/// A hyco-https echo listener in its own Node process, online when this returns.
+struct NodeListener(std::process::Child);
+
+impl NodeListener {
+    fn stop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn hyco_https_listener(
+    node_dir: &std::path::Path,
+    ca_cert: &str,
+    host: &str,
+    key: &str,
+) -> NodeListener {
+    let mut child = std::process::Command::new("node")
+        .current_dir(node_dir)
+        .env("NODE_EXTRA_CA_CERTS", ca_cert)
+        .arg("hyco_https_listener.js")
+        .arg(format!("wss://{host}/$hc/echo?sb-hc-action=listen"))
+        .arg("http://localhost/echo")
+        .arg("RootManageSharedAccessKey")
+        .arg(key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let _ = std::io::BufRead::read_line(&mut out, &mut line);
+    NodeListener(child)
+}
+
 fn row(name: &str, f: &Figures) {
     println!(
         "| {name} | {:.0} | {:.3} | {:.3} |",
@@ -353,13 +388,13 @@ fn main() {
             a.p99_ms / c.p99_ms
         );
     }
-    if !wanted("http") && !wanted("http-hyco") {
+    if !["http", "http-node", "http-hyco"].iter().any(|p| wanted(p)) {
         runtime.block_on(running.shutdown()).expect("shutdown");
         return;
     }
 
     // HTTP through the relay: to our listener, then to a hyco-https listener.
-    let http = relay_explorer::auth::http_client(&cloud).expect("http");
+    let http = relay_explorer::relay::client::sender_http_client(&cloud).expect("http");
     let load = |endpoint: Endpoint, token: TokenSource, http: reqwest::Client| async move {
         let start = Instant::now();
         let latencies = Arc::new(parking_lot::Mutex::new(Vec::new()));
@@ -422,26 +457,39 @@ fn main() {
     let http_hyco = if !wanted("http-hyco") {
         None
     } else if node_dir.join("node_modules/hyco-https").exists() {
-        let mut child = std::process::Command::new("node")
+        let mut listener = hyco_https_listener(&node_dir, &running.ready.ca_cert, &host, &key);
+        let figures = runtime.block_on(load(endpoint.clone(), token.clone(), http.clone()));
+        listener.stop();
+        Some(figures)
+    } else {
+        None
+    };
+    let http_node = if !wanted("http-node") {
+        None
+    } else if node_dir.join("node_modules/hyco-https").exists() {
+        // Listener and senders in two processes, so that Node has both cores as we do.
+        let mut listener = hyco_https_listener(&node_dir, &running.ready.ca_cert, &host, &key);
+        let out = std::process::Command::new("node")
             .current_dir(&node_dir)
             .env("NODE_EXTRA_CA_CERTS", &running.ready.ca_cert)
-            .arg("hyco_https_listener.js")
-            .arg(format!("wss://{host}/$hc/echo?sb-hc-action=listen"))
+            .arg("bench_hyco_https.js")
+            .arg("-")
+            .arg(format!("https://{host}/echo"))
             .arg("http://localhost/echo")
             .arg("RootManageSharedAccessKey")
             .arg(&key)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
+            .arg(CONNECTIONS.to_string())
+            .arg(http_requests().to_string())
+            .output()
             .expect("node runs");
-        let mut line = String::new();
-        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-        let _ = std::io::BufRead::read_line(&mut out, &mut line);
-        let figures = runtime.block_on(load(endpoint.clone(), token.clone(), http.clone()));
-        drop(child.stdin.take());
-        let _ = child.kill();
-        let _ = child.wait();
-        Some(figures)
+        listener.stop();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .map(|v| Figures {
+                per_second: v["requests_per_second"].as_f64().unwrap_or(0.0),
+                p50_ms: v["p50_ms"].as_f64().unwrap_or(0.0),
+                p99_ms: v["p99_ms"].as_f64().unwrap_or(0.0),
+            })
     } else {
         None
     };
@@ -450,23 +498,37 @@ fn main() {
         "HTTP through the relay, 1 KiB POST bodies echoed, {CONNECTIONS} concurrent senders, {} requests",
         http_requests()
     );
-    println!("| listener | requests/s | p50 ms | p99 ms |");
+    println!("| sender + listener | requests/s | p50 ms | p99 ms |");
     println!("|---|---|---|---|");
     if let Some(f) = &http_ours {
-        row("relay-explorer listener", f);
+        row("(a) relay-explorer sender + listener", f);
+    }
+    match &http_node {
+        Some(f) => row(
+            "(b) Node https senders + hyco-https listener (the official pair)",
+            f,
+        ),
+        None if !wanted("http-node") => {}
+        None => println!("| (b) hyco-https pair | not run: tests/node/node_modules missing | | |"),
     }
     match &http_hyco {
-        Some(f) => {
-            row("hyco-https listener", f);
-            if let Some(o) = &http_ours {
-                println!(
-                    "ours / hyco-https = {:.2} (goal >= 3)",
-                    o.per_second / f.per_second
-                );
-            }
-        }
+        Some(f) => row("(b') relay-explorer senders + hyco-https listener", f),
         None if !wanted("http-hyco") => {}
-        None => println!("| hyco-https listener | not run: tests/node/node_modules missing | | |"),
+        None => {
+            println!("| (b') hyco-https listener | not run: tests/node/node_modules missing | | |")
+        }
+    }
+    if let (Some(a), Some(b)) = (&http_ours, &http_node) {
+        println!(
+            "(a)/(b) requests/s = {:.2} (goal >= 3)",
+            a.per_second / b.per_second
+        );
+    }
+    if let (Some(a), Some(b)) = (&http_ours, &http_hyco) {
+        println!(
+            "(a)/(b') requests/s = {:.2} (the listeners alone, same senders)",
+            a.per_second / b.per_second
+        );
     }
     runtime.block_on(running.shutdown()).expect("shutdown");
 }

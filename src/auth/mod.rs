@@ -87,6 +87,13 @@ impl std::fmt::Debug for SignIn {
 
 /// An HTTP client that trusts the system's roots and the cloud's own CA, if it has one.
 pub fn http_client(cloud: &Cloud) -> Result<reqwest::Client> {
+    http_client_builder(cloud)?
+        .build()
+        .context("could not set up HTTPS")
+}
+
+/// [`http_client`] before it is built, for clients that need more settings.
+pub fn http_client_builder(cloud: &Cloud) -> Result<reqwest::ClientBuilder> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("relay-explorer/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(10))
@@ -103,7 +110,7 @@ pub fn http_client(cloud: &Cloud) -> Result<reqwest::Client> {
             .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
         builder = builder.tls_certs_merge(certs);
     }
-    builder.build().context("could not set up HTTPS")
+    Ok(builder)
 }
 
 /// `azure_identity` client options for a cloud: its authority and our HTTP client.

@@ -39,7 +39,7 @@ impl TargetArgs {
     fn resolve(&self) -> Result<Target> {
         let (cloud, _) = self.credentials.cloud()?;
         let connector = tls_connector(Some(&cloud))?;
-        let http = crate::auth::http_client(&cloud)?;
+        let http = crate::relay::client::sender_http_client(&cloud)?;
         if let Some(cs) = &self.credentials.connection_string {
             let cs = ConnectionString::parse(cs).context("--connection-string is not valid")?;
             let endpoint = Endpoint::from_connection_string(&cs, self.entity.as_deref())?;

@@ -22,9 +22,10 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 use super::Shared;
-use super::world::{Resource, World};
+use super::world::World;
 use crate::access::ActionKind;
 use crate::relay::protocol::SasToken;
+use crate::relay::write_batches;
 
 /// Largest body carried on the control channel.
 pub const INLINE_LIMIT: usize = 64 * 1024;
@@ -89,13 +90,8 @@ impl Hub {
         if list.is_empty() {
             return None;
         }
-        let mut b = [0u8; 2];
-        let _ = aws_lc_rs::rand::fill(&mut b);
-        Some(
-            list[usize::from(u16::from_le_bytes(b)) % list.len()]
-                .tx
-                .clone(),
-        )
+        // Load balancing needs no secret randomness (and no system call per request).
+        Some(list[fastrand::usize(..list.len())].tx.clone())
     }
 
     /// Drops every listener of an entity (it was deleted): close 1001.
@@ -155,26 +151,49 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+const HYBRID_CONNECTION: &str = "Microsoft.Relay/Namespaces/HybridConnections";
+
+/// What the relay needs of a hybrid connection (a copy, so the world's lock is not held).
+#[derive(Clone, Debug)]
+struct Entity {
+    /// The ARM id, as stored.
+    id: String,
+    /// `World::key` of the id.
+    key: String,
+    name: String,
+    /// False only where the entity lets anonymous senders in.
+    requires_client_authorization: bool,
+}
+
 /// The hybrid connection a path names (longest matching name), and the rest of the path.
-fn resolve(world: &World, namespace_id: &str, path: &str) -> Option<(Resource, String)> {
+/// Names may hold `/`, so each prefix of the path that ends at a `/` is looked up, longest
+/// first: a few map lookups, whatever the number of entities.
+fn resolve(world: &World, namespace_id: &str, path: &str) -> Option<(Entity, String)> {
     let path = path.trim_start_matches('/');
-    let decoded = percent_encoding::percent_decode_str(path)
-        .decode_utf8_lossy()
-        .into_owned();
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
     let prefix = format!("{}/hybridconnections/", World::key(namespace_id));
-    world
-        .resources
-        .range(prefix.clone()..)
-        .take_while(|(k, _)| k.starts_with(&prefix))
-        .map(|(_, r)| r)
-        .filter(|r| r.type_name == "Microsoft.Relay/Namespaces/HybridConnections")
-        .filter(|r| {
-            let n = r.name.to_ascii_lowercase();
-            let d = decoded.to_ascii_lowercase();
-            d == n || d.starts_with(&format!("{n}/"))
-        })
-        .max_by_key(|r| r.name.len())
-        .map(|r| (r.clone(), decoded[r.name.len()..].to_string()))
+    let ends = decoded
+        .match_indices('/')
+        .map(|(i, _)| i)
+        .chain(std::iter::once(decoded.len()))
+        .filter(|&i| i > 0)
+        .collect::<Vec<_>>();
+    ends.into_iter().rev().find_map(|end| {
+        let key = format!("{prefix}{}", decoded[..end].to_ascii_lowercase());
+        let r = world
+            .resources
+            .get(&key)
+            .filter(|r| r.type_name == HYBRID_CONNECTION)?;
+        Some((
+            Entity {
+                id: r.id.clone(),
+                key,
+                name: r.name.clone(),
+                requires_client_authorization: r.properties["requiresClientAuthorization"] != false,
+            },
+            decoded[end..].to_string(),
+        ))
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -185,15 +204,15 @@ enum Right {
 
 /// Checks the token for a right on an entity, as the service does.
 fn authorize(
+    world: &World,
     st: &NamespaceState,
-    entity: &Resource,
+    entity: &Entity,
     host: &str,
     token: Option<&str>,
     right: Right,
 ) -> Result<Option<i64>, (StatusCode, String)> {
-    let world = st.shared.world.lock();
     let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
-        if right == Right::Send && entity.properties["requiresClientAuthorization"] == false {
+        if right == Right::Send && !entity.requires_client_authorization {
             return Ok(None);
         }
         return Err((
@@ -226,20 +245,16 @@ fn authorize(
                 ),
             ));
         }
+        let key_name = sas.key_name.to_ascii_lowercase();
         let rule = [
+            format!("{}/authorizationrules/{key_name}", entity.key),
             format!(
-                "{}/authorizationrules/{}",
-                World::key(&entity.id),
-                sas.key_name.to_ascii_lowercase()
-            ),
-            format!(
-                "{}/authorizationrules/{}",
-                World::key(&st.namespace_id),
-                sas.key_name.to_ascii_lowercase()
+                "{}/authorizationrules/{key_name}",
+                World::key(&st.namespace_id)
             ),
         ]
         .iter()
-        .find_map(|k| world.resources.get(k).cloned());
+        .find_map(|k| world.resources.get(k));
         let Some(rule) = rule else {
             return Err((
                 StatusCode::UNAUTHORIZED,
@@ -249,30 +264,27 @@ fn authorize(
                 ),
             ));
         };
-        let keys = rule.keys.clone().unwrap_or(super::world::SasKeys {
-            primary: String::new(),
-            secondary: String::new(),
-        });
-        if !(sas.signed_with(&keys.primary) || sas.signed_with(&keys.secondary)) {
+        let signed = rule
+            .keys
+            .as_ref()
+            .is_some_and(|keys| sas.signed_with(&keys.primary) || sas.signed_with(&keys.secondary));
+        if !signed {
             return Err((
                 StatusCode::UNAUTHORIZED,
                 "Unauthorized: the token has an invalid signature (a wrong or regenerated key)."
                     .into(),
             ));
         }
-        let rights: Vec<String> = rule.properties["rights"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r.as_str().map(str::to_ascii_lowercase))
-                    .collect()
-            })
-            .unwrap_or_default();
         let wanted = match right {
             Right::Listen => "listen",
             Right::Send => "send",
         };
-        if rights.iter().any(|r| r == wanted || r == "manage") {
+        let granted = rule.properties["rights"].as_array().is_some_and(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .any(|r| r.eq_ignore_ascii_case(wanted) || r.eq_ignore_ascii_case("manage"))
+        });
+        if granted {
             return Ok(Some(sas.expiry));
         }
         let name = if right == Right::Listen {
@@ -402,27 +414,32 @@ fn listen(
     query: &[(String, String)],
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let entity = {
+    let checked = {
         let world = st.shared.world.lock();
-        resolve(&world, &st.namespace_id, path)
+        resolve(&world, &st.namespace_id, path).map(|(entity, _)| {
+            let token = token_of(headers, query, false);
+            let verdict = authorize(
+                &world,
+                &st,
+                &entity,
+                &host_of(headers),
+                token.as_deref(),
+                Right::Listen,
+            );
+            (entity, verdict)
+        })
     };
-    let Some((entity, _)) = entity else {
+    let Some((entity, verdict)) = checked else {
         return relay_error(
             StatusCode::NOT_FOUND,
             &format!("Endpoint does not exist: no hybrid connection '{path}'."),
         );
     };
-    let expires_at = match authorize(
-        &st,
-        &entity,
-        &host_of(headers),
-        token_of(headers, query, false).as_deref(),
-        Right::Listen,
-    ) {
+    let expires_at = match verdict {
         Ok(e) => e,
         Err((status, message)) => return relay_error(status, &message),
     };
-    let key = World::key(&entity.id);
+    let key = entity.key.clone();
     if st.shared.hub.listener_count(&key) >= MAX_LISTENERS {
         return relay_error(
             StatusCode::FORBIDDEN,
@@ -441,13 +458,13 @@ fn listen(
 
 async fn control_channel(
     st: NamespaceState,
-    entity: Resource,
+    entity: Entity,
     key: String,
     id: String,
     socket: WebSocket,
     mut expires_at: Option<i64>,
 ) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Message>>();
+    let (tx, rx) = mpsc::unbounded_channel::<Vec<Message>>();
     st.shared
         .hub
         .listeners
@@ -460,17 +477,10 @@ async fn control_channel(
         });
     st.shared
         .set_listener_count(&key, st.shared.hub.listener_count(&key));
-    let (mut sink, mut stream) = socket.split();
-    let writer = tokio::spawn(async move {
-        while let Some(batch) = rx.recv().await {
-            for m in batch {
-                let closing = matches!(m, Message::Close(_));
-                if sink.send(m).await.is_err() || closing {
-                    return;
-                }
-            }
-        }
-    });
+    let (sink, mut stream) = socket.split();
+    let writer = tokio::spawn(write_batches(sink, rx, |m: &Message| {
+        matches!(m, Message::Close(_))
+    }));
     let close = |reason: &str| {
         let _ = tx.send(vec![Message::Close(Some(CloseFrame {
             code: 1008,
@@ -554,7 +564,7 @@ async fn control_channel(
 /// for it); returns its expiry when it is acceptable.
 fn authorize_any_host(
     st: &NamespaceState,
-    entity: &Resource,
+    entity: &Entity,
     token: Option<&str>,
 ) -> Option<Option<i64>> {
     let host = token
@@ -565,7 +575,8 @@ fn authorize_any_host(
                 .and_then(|u| u.host_str().map(str::to_string))
         })
         .unwrap_or_else(|| "localhost".into());
-    authorize(st, entity, &host, token, Right::Listen).ok()
+    let world = st.shared.world.lock();
+    authorize(&world, st, entity, &host, token, Right::Listen).ok()
 }
 
 fn reply_from(r: &Value) -> HttpReply {
@@ -595,10 +606,10 @@ fn reply_from(r: &Value) -> HttpReply {
     }
 }
 
-fn endpoint_base(st: &NamespaceState) -> String {
-    let world = st.shared.world.lock();
+/// The namespace's `wss://` base address, without a trailing slash.
+fn endpoint_base(world: &World, namespace_id: &str) -> String {
     let endpoint = world
-        .resource(&st.namespace_id)
+        .resource(namespace_id)
         .and_then(|n| {
             n.properties["serviceBusEndpoint"]
                 .as_str()
@@ -664,26 +675,36 @@ async fn connect(
     remote: Option<SocketAddr>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let entity = {
+    let checked = {
         let world = st.shared.world.lock();
-        resolve(&world, &st.namespace_id, path)
+        resolve(&world, &st.namespace_id, path).map(|(entity, suffix)| {
+            let token = token_of(&headers, &query, false);
+            let verdict = authorize(
+                &world,
+                &st,
+                &entity,
+                &host_of(&headers),
+                token.as_deref(),
+                Right::Send,
+            );
+            (
+                entity,
+                suffix,
+                verdict,
+                endpoint_base(&world, &st.namespace_id),
+            )
+        })
     };
-    let Some((entity, suffix)) = entity else {
+    let Some((entity, suffix, verdict, base)) = checked else {
         return relay_error(
             StatusCode::NOT_FOUND,
             &format!("Endpoint does not exist: no hybrid connection '{path}'."),
         );
     };
-    if let Err((status, message)) = authorize(
-        &st,
-        &entity,
-        &host_of(&headers),
-        token_of(&headers, &query, false).as_deref(),
-        Right::Send,
-    ) {
+    if let Err((status, message)) = verdict {
         return relay_error(status, &message);
     }
-    let key = World::key(&entity.id);
+    let key = entity.key.clone();
     let Some(listener) = st.shared.hub.pick(&key) else {
         return relay_error(
             StatusCode::NOT_FOUND,
@@ -707,7 +728,7 @@ async fn connect(
             )
         })
         .collect();
-    let mut address = format!("{}/$hc/{}{}?", endpoint_base(&st), entity.name, suffix);
+    let mut address = format!("{base}/$hc/{}{suffix}?", entity.name);
     for q in &app_query {
         address.push_str(q);
         address.push('&');
@@ -925,11 +946,22 @@ async fn http_request(
 ) -> Response {
     let query = query_pairs(parts.uri.query());
     let path = parts.uri.path().to_string();
-    let entity = {
+    let checked = {
         let world = st.shared.world.lock();
-        resolve(&world, &st.namespace_id, &path)
+        resolve(&world, &st.namespace_id, &path).map(|(entity, _)| {
+            let token = token_of(&parts.headers, &query, true);
+            let verdict = authorize(
+                &world,
+                &st,
+                &entity,
+                &host_of(&parts.headers),
+                token.as_deref(),
+                Right::Send,
+            );
+            (entity, verdict, endpoint_base(&world, &st.namespace_id))
+        })
     };
-    let Some((entity, _)) = entity else {
+    let Some((entity, verdict, base)) = checked else {
         return relay_error(
             StatusCode::NOT_FOUND,
             &format!("Endpoint does not exist: no hybrid connection at '{path}'."),
@@ -938,19 +970,12 @@ async fn http_request(
     if parts.method == Method::CONNECT {
         return relay_error(StatusCode::METHOD_NOT_ALLOWED, "CONNECT is not relayed.");
     }
-    let token = token_of(&parts.headers, &query, true);
     let used_authorization = parts.headers.get("servicebusauthorization").is_none()
         && param(&query, "sb-hc-token").is_none();
-    if let Err((status, message)) = authorize(
-        &st,
-        &entity,
-        &host_of(&parts.headers),
-        token.as_deref(),
-        Right::Send,
-    ) {
+    if let Err((status, message)) = verdict {
         return relay_error(status, &message);
     }
-    let key = World::key(&entity.id);
+    let key = entity.key.clone();
     let Some(listener) = st.shared.hub.pick(&key) else {
         return relay_error(
             StatusCode::BAD_GATEWAY,
@@ -981,12 +1006,11 @@ async fn http_request(
         format!("{path}?{}", kept.join("&"))
     };
     let mut drop: Vec<&str> = HOP_BY_HOP.to_vec();
-    if used_authorization && entity.properties["requiresClientAuthorization"] != false {
+    if used_authorization && entity.requires_client_authorization {
         drop.push("authorization");
     }
     let address = format!(
-        "{}/$hc/{}?sb-hc-action=request&sb-hc-id={id}",
-        endpoint_base(&st),
+        "{base}/$hc/{}?sb-hc-action=request&sb-hc-id={id}",
         entity.name
     );
     // As the service does: a body flag only when there are body bytes.
@@ -1025,11 +1049,7 @@ async fn http_request(
         }
     }
     // Wait for the reply, but not for a listener that has gone away meanwhile.
-    let gone = async {
-        while !listener.is_closed() {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    };
+    let gone = listener.closed();
     let outcome = tokio::select! {
         o = tokio::time::timeout(RESPONSE_TIMEOUT, rx) => Some(o),
         _ = gone => None,
@@ -1066,4 +1086,55 @@ async fn http_request(
                 "The listener sent an invalid response.",
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo world with hybrid connections `a` and `a/b` (names may hold `/`).
+    fn world_with_nested_names() -> (World, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut world = super::super::seed::load_or_seed(dir.path(), None).unwrap();
+        let template = world
+            .resources
+            .values()
+            .find(|r| r.type_name == HYBRID_CONNECTION)
+            .unwrap()
+            .clone();
+        let namespace_id = template.id[..template
+            .id
+            .to_ascii_lowercase()
+            .find("/hybridconnections/")
+            .unwrap()]
+            .to_string();
+        for name in ["a", "a/b"] {
+            let mut r = template.clone();
+            r.id = format!("{namespace_id}/hybridConnections/{name}");
+            r.name = name.to_string();
+            world.resources.insert(World::key(&r.id), r);
+        }
+        (world, namespace_id)
+    }
+
+    #[test]
+    fn a_path_names_its_longest_hybrid_connection() {
+        let (world, ns) = world_with_nested_names();
+        let found = |path: &str| resolve(&world, &ns, path).map(|(e, rest)| (e.name, rest));
+        assert_eq!(found("/a"), Some(("a".into(), String::new())));
+        assert_eq!(found("/a/b"), Some(("a/b".into(), String::new())));
+        assert_eq!(found("/a/b/c/d"), Some(("a/b".into(), "/c/d".into())));
+        assert_eq!(found("/a/bc"), Some(("a".into(), "/bc".into())));
+        // Names match without regard to case; the suffix keeps the caller's spelling.
+        assert_eq!(found("/A/B/Path"), Some(("a/b".into(), "/Path".into())));
+        // Percent-encoded paths are decoded first.
+        assert_eq!(found("/a%2Fb"), Some(("a/b".into(), String::new())));
+        assert_eq!(found("/ab"), None);
+        assert_eq!(found("/"), None);
+        // An authorization rule under an entity is not an entity.
+        assert_eq!(
+            found("/a/authorizationRules/RootManageSharedAccessKey").map(|f| f.0),
+            Some("a".into())
+        );
+    }
 }

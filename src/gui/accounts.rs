@@ -219,7 +219,9 @@ impl AccountsFile {
 pub struct Session {
     pub account: AccountConfig,
     pub cloud: Cloud,
-    pub http: reqwest::Client,
+    /// For requests sent through a hybrid connection (HTTP/1.1, as the relay speaks); the
+    /// credential and the ARM and Graph clients have the cloud's own.
+    pub relay_http: reqwest::Client,
     pub credential: Option<Arc<dyn TokenCredential>>,
     /// Kept to cancel a pending device-code sign-in, or to sign out.
     pub device_code: Option<Arc<DeviceCodeCredential>>,
@@ -286,6 +288,7 @@ fn cloud_of(account: &AccountConfig, inputs: &SessionInputs) -> Result<(Cloud, O
 pub fn session(account: &AccountConfig, inputs: &SessionInputs) -> Result<Session> {
     let (cloud, emulator_ready) = cloud_of(account, inputs)?;
     let http = auth::http_client(&cloud)?;
+    let relay_http = crate::relay::client::sender_http_client(&cloud)?;
     let mut account = account.clone();
     if account.tenant_id.is_none() {
         account.tenant_id = match (&account.cloud, &inputs.embedded) {
@@ -300,7 +303,7 @@ pub fn session(account: &AccountConfig, inputs: &SessionInputs) -> Result<Sessio
     let mut s = Session {
         account: account.clone(),
         cloud: cloud.clone(),
-        http: http.clone(),
+        relay_http,
         credential: None,
         device_code: None,
         arm: None,

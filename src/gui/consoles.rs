@@ -333,7 +333,7 @@ impl Console {
                 endpoint,
                 token,
                 connector,
-                http: session.http.clone(),
+                http: session.relay_http.clone(),
             })
         }
     }

@@ -215,6 +215,18 @@ where
     Ok(socket)
 }
 
+/// The HTTPS client for requests sent through a hybrid connection: the cloud's (its CA,
+/// timeouts), HTTP/1.1 only. HTTP/1.1 is what the relay's front end is documented to speak and
+/// what the official senders (Node's `https`) use; concurrent requests then go over a pool of
+/// connections, which costs less per request than HTTP/2 streams (`cargo bench --bench
+/// relay_echo`: ~14,000 against ~10,000 requests/s through the emulator).
+pub fn sender_http_client(cloud: &Cloud) -> Result<reqwest::Client> {
+    crate::auth::http_client_builder(cloud)?
+        .http1_only()
+        .build()
+        .context("could not set up HTTPS")
+}
+
 /// TLS for WebSockets: the system's roots plus the cloud's CA.
 pub fn tls_connector(cloud: Option<&Cloud>) -> Result<Connector> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

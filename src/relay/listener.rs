@@ -303,17 +303,11 @@ async fn serve(
     connector: &Connector,
     events: &mpsc::Sender<ListenerEvent>,
 ) -> String {
-    let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Message>>();
-    let writer = tokio::spawn(async move {
-        while let Some(batch) = rx.recv().await {
-            for m in batch {
-                if sink.send(m).await.is_err() {
-                    return;
-                }
-            }
-        }
-    });
+    let (sink, mut stream) = socket.split();
+    let (tx, rx) = mpsc::unbounded_channel::<Vec<Message>>();
+    let writer = tokio::spawn(super::write_batches(sink, rx, |m: &Message| {
+        matches!(m, Message::Close(_))
+    }));
     let mut pending_inline: Option<IncomingRequest> = None;
     let reason = loop {
         let now = chrono::Utc::now().timestamp();
