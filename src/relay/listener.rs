@@ -309,14 +309,19 @@ async fn serve(
         matches!(m, Message::Close(_))
     }));
     let mut pending_inline: Option<IncomingRequest> = None;
-    let reason = loop {
+    // When to renew, fixed per token: traffic on the channel must not push it back.
+    let renewal = |expiry: Option<i64>| {
         let now = chrono::Utc::now().timestamp();
-        let renew_in = expiry
-            .map(|e| Duration::from_secs(u64::try_from(renew_at(e, now) - now).unwrap_or(0).max(1)))
-            .unwrap_or(Duration::from_secs(3600));
+        let wait = expiry.map_or(3600, |e| {
+            u64::try_from(renew_at(e, now) - now).unwrap_or(0).max(1)
+        });
+        tokio::time::Instant::now() + Duration::from_secs(wait)
+    };
+    let mut renew_at_instant = renewal(expiry);
+    let reason = loop {
         let message = tokio::select! {
             m = stream.next() => m,
-            _ = tokio::time::sleep(renew_in), if expiry.is_some() => {
+            _ = tokio::time::sleep_until(renew_at_instant), if expiry.is_some() => {
                 match token.token(endpoint).await {
                     Ok(Some((t, exp))) => {
                         expiry = exp;
@@ -325,6 +330,7 @@ async fn serve(
                     Ok(None) => expiry = None,
                     Err(e) => tracing::warn!("could not renew the listener's token: {e:#}"),
                 }
+                renew_at_instant = renewal(expiry);
                 continue;
             }
         };
