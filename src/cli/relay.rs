@@ -200,6 +200,10 @@ pub struct SendArgs {
     /// A WebSocket text message to send (repeatable); each reply is printed on its own line.
     #[arg(long, value_name = "TEXT")]
     pub message: Vec<String>,
+    /// A file whose bytes are sent as one WebSocket binary message (repeatable; after the
+    /// --message texts). A binary reply is printed as "(N binary bytes)".
+    #[arg(long, value_name = "F", conflicts_with = "http")]
+    pub message_file: Vec<std::path::PathBuf>,
     /// Send one HTTP request instead.
     #[arg(long)]
     pub http: bool,
@@ -278,8 +282,20 @@ pub fn send(args: SendArgs) -> Result<()> {
             }
             return Ok(());
         }
-        if args.message.is_empty() {
-            bail!("nothing to send: give --message TEXT (repeatable), or --http");
+        let mut messages: Vec<Message> = args
+            .message
+            .iter()
+            .map(|m| Message::Text(m.clone().into()))
+            .collect();
+        for f in &args.message_file {
+            let bytes = std::fs::read(f)
+                .with_context(|| format!("cannot read --message-file {}", f.display()))?;
+            messages.push(Message::Binary(bytes.into()));
+        }
+        if messages.is_empty() {
+            bail!(
+                "nothing to send: give --message TEXT or --message-file F (repeatable), or --http"
+            );
         }
         let mut socket = listener::connect(
             &target.endpoint,
@@ -290,11 +306,8 @@ pub fn send(args: SendArgs) -> Result<()> {
             &headers,
         )
         .await?;
-        for m in &args.message {
-            socket
-                .send(Message::Text(m.clone().into()))
-                .await
-                .context("sending a message")?;
+        for m in messages {
+            socket.send(m).await.context("sending a message")?;
             match tokio::time::timeout(std::time::Duration::from_secs(args.timeout), socket.next())
                 .await
             {

@@ -5,13 +5,14 @@ import pathlib
 import shutil
 import subprocess
 import time
+import uuid
 
 import pytest
 import requests
 from azure.mgmt.relay.models import AuthorizationRule, AuthorizationRuleProperties, HybridConnection, HybridConnectionProperties
 
 from conftest import BINARY, ROOT
-from helpers import admin, relay_client
+from helpers import admin, authorization_client, relay_client, secret_credential
 
 NODE_DIR = ROOT / "tests" / "node"
 NODE = shutil.which("node")
@@ -33,7 +34,8 @@ def entity(emulator, info):
     keys = {rule: relay.hybrid_connections.list_keys(rg, ns, name, rule) for rule in ("listen", "send")}
     endpoint = relay.namespaces.get(rg, ns).service_bus_endpoint  # https://localhost:PORT/
     host = endpoint.split("//")[1].rstrip("/")
-    yield {"name": name, "host": host, "keys": keys}
+    scope = relay.hybrid_connections.get(rg, ns, name).id
+    yield {"name": name, "host": host, "keys": keys, "scope": scope}
     relay.hybrid_connections.delete(rg, ns, name)
 
 
@@ -53,8 +55,8 @@ def wait_for_line(process, text, timeout=20):
     raise RuntimeError(f"no '{text}' within {timeout} s")
 
 
-def cli(info, *args, stdin=None):
-    return subprocess.run([str(BINARY), *args, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], capture_output=True, text=True, timeout=60, input=stdin)
+def cli(info, *args, stdin=None, env=None):
+    return subprocess.run([str(BINARY), *args, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], capture_output=True, text=True, timeout=60, input=stdin, env=env)
 
 
 def listen_url(entity):
@@ -138,3 +140,116 @@ def test_no_listener_and_wrong_rights_are_one_sentence(info, entity):
     assert "no listener is connected to hybrid connection 'hyco'" in out.stderr
     out = cli(info, "send", "--connection-string", entity["keys"]["listen"].primary_connection_string, "--message", "x")
     assert out.returncode != 0 and "has no Send right" in out.stderr
+
+
+@pytest.mark.parametrize("size", [0, 1, 64 * 1024, 1024 * 1024])
+def test_binary_frames_of_every_size_both_ways(info, entity, size, tmp_path):
+    # hyco-ws sender -> our echo listener: the reply is checked byte for byte in Node.
+    ours = subprocess.Popen([str(BINARY), "listen", "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(ours, "online")
+        k = entity["keys"]["send"]
+        url = f"wss://{entity['host']}/$hc/{entity['name']}?sb-hc-action=connect"
+        sender = node("hyco_ws_sender.js", url, url, k.key_name, k.primary_key, f"bin:{size}", "after")
+        out, err = sender.communicate(timeout=30)
+        assert sender.returncode == 0, err
+        assert out.splitlines() == [f"bin:{size} ok", "after"]
+    finally:
+        ours.stdin.close()
+        ours.wait(10)
+    # our sender (--message-file) -> the hyco-ws echo listener
+    k = entity["keys"]["listen"]
+    listener = node("hyco_ws_listener.js", listen_url(entity), f"http://localhost/{entity['name']}", k.key_name, k.primary_key)
+    try:
+        wait_for_line(listener, "listening")
+        f = tmp_path / "message.bin"
+        f.write_bytes(bytes(i % 253 for i in range(size)))
+        out = cli(info, "send", "--connection-string", entity["keys"]["send"].primary_connection_string, "--message", "text first", "--message-file", str(f))
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines() == ["text first", f"({size} binary bytes)"]
+    finally:
+        listener.stdin.close()
+        listener.wait(10)
+
+
+RELAY_LISTENER = "26e0b698-aa6d-4085-9386-aadae190014d"
+RELAY_SENDER = "26baccc8-eea7-41f1-98f4-1762cc7f685d"
+
+
+@pytest.fixture
+def entra(emulator, info, entity):
+    """orders-backend with Azure Relay Listener and Sender on the entity: its Relay token, and
+    the environment that signs our CLI in as it."""
+    app = emulator.principal("orders-backend")
+    auth = authorization_client(info, admin(info))
+    names = []
+    for role in (RELAY_LISTENER, RELAY_SENDER):
+        name = str(uuid.uuid4())
+        auth.role_assignments.create(entity["scope"], name, {
+            "role_definition_id": f"/subscriptions/{info['subscription_id']}/providers/Microsoft.Authorization/roleDefinitions/{role}",
+            "principal_id": app["object_id"],
+            "principal_type": "ServicePrincipal",
+        })
+        names.append(name)
+    token = secret_credential(info, app["client_id"], app["client_secret"]).get_token("https://relay.azure.net/.default").token
+    env = dict(os.environ, AZURE_TENANT_ID=info["tenant_id"], AZURE_CLIENT_ID=app["client_id"], AZURE_CLIENT_SECRET=app["client_secret"])
+    yield {"token": token, "env": env}
+    for name in names:
+        auth.role_assignments.delete(entity["scope"], name)
+
+
+def test_hyco_peers_with_entra_tokens(info, entity, entra):
+    target = ["--namespace", entity["host"], "--entity", entity["name"], "--auth", "client-secret"]
+    # the hyco-ws listener presents the JWT; our sender signs in with the app's secret
+    listener = node("hyco_ws_listener.js", listen_url(entity), "-", "-", entra["token"])
+    try:
+        wait_for_line(listener, "listening")
+        out = cli(info, "send", *target, "--message", "by entra", env=entra["env"])
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines() == ["by entra"]
+    finally:
+        listener.stdin.close()
+        listener.wait(10)
+    # our listener signs in with the secret; the hyco-ws sender presents the JWT
+    ours = subprocess.Popen([str(BINARY), "listen", "--echo", *target, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], env=entra["env"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(ours, "online")
+        url = f"wss://{entity['host']}/$hc/{entity['name']}?sb-hc-action=connect"
+        sender = node("hyco_ws_sender.js", url, "-", "-", entra["token"], "jwt", "bin:1024")
+        out, err = sender.communicate(timeout=30)
+        assert sender.returncode == 0, err
+        assert out.splitlines() == ["jwt", "bin:1024 ok"]
+    finally:
+        ours.stdin.close()
+        ours.wait(10)
+    # the hyco-https listener presents the JWT; a plain HTTPS client sends one too
+    listener = node("hyco_https_listener.js", listen_url(entity), "-", "-", entra["token"])
+    try:
+        wait_for_line(listener, "listening")
+        r = requests.post(f"https://{entity['host']}/{entity['name']}/jwt", data=b"entra body", headers={"ServiceBusAuthorization": entra["token"]}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert r.content == b"entra body"
+        out = cli(info, "send", *target, "--http", "--method", "POST", "--body", "cli body", env=entra["env"])
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines() == ["HTTP/1.1 200 OK", "cli body"]
+    finally:
+        listener.stdin.close()
+        listener.wait(10)
+
+
+def test_an_entra_identity_without_the_role_is_refused_by_name(emulator, info, entity):
+    app = emulator.principal("reporting-no-role")
+    env = dict(os.environ, AZURE_TENANT_ID=info["tenant_id"], AZURE_CLIENT_ID=app["client_id"], AZURE_CLIENT_SECRET=app["client_secret"])
+    # stdin stays open: the listener ends on the refusal, not on end of input
+    ours = subprocess.Popen([str(BINARY), "listen", "--namespace", entity["host"], "--entity", entity["name"], "--auth", "client-secret", "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ours.wait(timeout=30)
+    finally:
+        ours.kill()
+    err = ours.stderr.read()
+    assert ours.returncode != 0
+    assert "Microsoft.Relay/namespaces/messages/listen/action" in err
+    token = secret_credential(info, app["client_id"], app["client_secret"]).get_token("https://relay.azure.net/.default").token
+    r = requests.post(f"https://{entity['host']}/{entity['name']}/x", data=b"", headers={"ServiceBusAuthorization": token}, timeout=30)
+    assert r.status_code == 403
+    assert "Microsoft.Relay/namespaces/messages/send/action" in r.text

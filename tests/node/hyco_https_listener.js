@@ -1,9 +1,11 @@
 // An HTTP echo listener made with the official hyco-https package.
 // usage: node hyco_https_listener.js LISTEN_URL SAS_RESOURCE KEY_NAME KEY
+// KEY_NAME '-': KEY is a token to present as it is (an Entra JWT).
 const https = require('hyco-https');
 const [url, resource, keyName, key] = process.argv.slice(2);
+const token = keyName === '-' ? () => key : () => https.createRelayToken(resource, keyName, key);
 const server = https.createRelayedServer(
-  { server: url, token: () => https.createRelayToken(resource, keyName, key) },
+  { server: url, token },
   (req, res) => {
     const chunks = [];
     let done = false;
