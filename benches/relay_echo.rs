@@ -136,6 +136,20 @@ fn hyco_https_listener(
     NodeListener(child)
 }
 
+/// The figures a Node bench script printed as one JSON line (`rate` names its per-second key);
+/// `None`, with what it wrote to stderr, when it printed none.
+fn node_figures(out: &std::process::Output, rate: &str) -> Option<Figures> {
+    let v = serde_json::from_slice::<serde_json::Value>(&out.stdout).ok();
+    if v.is_none() {
+        eprintln!("node: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    v.map(|v| Figures {
+        per_second: v[rate].as_f64().unwrap_or(0.0),
+        p50_ms: v["p50_ms"].as_f64().unwrap_or(0.0),
+        p99_ms: v["p99_ms"].as_f64().unwrap_or(0.0),
+    })
+}
+
 fn row(name: &str, f: &Figures) {
     println!(
         "| {name} | {:.0} | {:.3} | {:.3} |",
@@ -251,13 +265,7 @@ fn main() {
             .arg(messages_each().to_string())
             .output()
             .expect("node runs");
-        serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .ok()
-            .map(|v| Figures {
-                per_second: v["messages_per_second"].as_f64().unwrap_or(0.0),
-                p50_ms: v["p50_ms"].as_f64().unwrap_or(0.0),
-                p99_ms: v["p99_ms"].as_f64().unwrap_or(0.0),
-            })
+        node_figures(&out, "messages_per_second")
     } else {
         None
     };
@@ -483,13 +491,7 @@ fn main() {
             .output()
             .expect("node runs");
         listener.stop();
-        serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .ok()
-            .map(|v| Figures {
-                per_second: v["requests_per_second"].as_f64().unwrap_or(0.0),
-                p50_ms: v["p50_ms"].as_f64().unwrap_or(0.0),
-                p99_ms: v["p99_ms"].as_f64().unwrap_or(0.0),
-            })
+        node_figures(&out, "requests_per_second")
     } else {
         None
     };

@@ -59,6 +59,11 @@ def cli(info, *args, stdin=None, env=None):
     return subprocess.run([str(BINARY), *args, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], capture_output=True, text=True, timeout=60, input=stdin, env=env)
 
 
+def our_listener(info, *args, env=None):
+    """`relay-explorer listen ARGS` with stdin kept open (it ends when stdin closes)."""
+    return subprocess.Popen([str(BINARY), "listen", *args, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def listen_url(entity):
     return f"wss://{entity['host']}/$hc/{entity['name']}?sb-hc-action=listen"
 
@@ -77,7 +82,7 @@ def test_hyco_ws_listener_with_our_sender(info, entity):
 
 
 def test_our_listener_with_the_hyco_ws_sender(info, entity):
-    ours = subprocess.Popen([str(BINARY), "listen", "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ours = our_listener(info, "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string)
     try:
         wait_for_line(ours, "online")
         k = entity["keys"]["send"]
@@ -120,7 +125,7 @@ def test_hyco_https_listener_with_our_sender_and_plain_https(info, entity, size,
 
 @pytest.mark.parametrize("size", [0, 1, 64 * 1024, 1024 * 1024])
 def test_our_http_listener_with_plain_https(info, entity, size):
-    ours = subprocess.Popen([str(BINARY), "listen", "--http", "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ours = our_listener(info, "--http", "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string)
     try:
         wait_for_line(ours, "online")
         token = cli(info, "sas", "--connection-string", entity["keys"]["send"].primary_connection_string).stdout.strip()
@@ -145,7 +150,7 @@ def test_no_listener_and_wrong_rights_are_one_sentence(info, entity):
 @pytest.mark.parametrize("size", [0, 1, 64 * 1024, 1024 * 1024])
 def test_binary_frames_of_every_size_both_ways(info, entity, size, tmp_path):
     # hyco-ws sender -> our echo listener: the reply is checked byte for byte in Node.
-    ours = subprocess.Popen([str(BINARY), "listen", "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ours = our_listener(info, "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string)
     try:
         wait_for_line(ours, "online")
         k = entity["keys"]["send"]
@@ -211,7 +216,7 @@ def test_hyco_peers_with_entra_tokens(info, entity, entra):
         listener.stdin.close()
         listener.wait(10)
     # our listener signs in with the secret; the hyco-ws sender presents the JWT
-    ours = subprocess.Popen([str(BINARY), "listen", "--echo", *target, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], env=entra["env"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ours = our_listener(info, "--echo", *target, env=entra["env"])
     try:
         wait_for_line(ours, "online")
         url = f"wss://{entity['host']}/$hc/{entity['name']}?sb-hc-action=connect"
@@ -241,7 +246,7 @@ def test_an_entra_identity_without_the_role_is_refused_by_name(emulator, info, e
     app = emulator.principal("reporting-no-role")
     env = dict(os.environ, AZURE_TENANT_ID=info["tenant_id"], AZURE_CLIENT_ID=app["client_id"], AZURE_CLIENT_SECRET=app["client_secret"])
     # stdin stays open: the listener ends on the refusal, not on end of input
-    ours = subprocess.Popen([str(BINARY), "listen", "--namespace", entity["host"], "--entity", entity["name"], "--auth", "client-secret", "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ours = our_listener(info, "--namespace", entity["host"], "--entity", entity["name"], "--auth", "client-secret", env=env)
     try:
         ours.wait(timeout=30)
     finally:
