@@ -686,3 +686,84 @@ fn concurrent_http_requests_each_get_their_own_answer() {
         }
     });
 }
+
+/// A TCP proxy to `target` that can be frozen: bytes stop flowing both ways (nothing is
+/// closed), as when a NAT or load balancer forgets a connection.
+async fn freezable_proxy(target: String) -> (u16, Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let frozen = Arc::new(AtomicBool::new(false));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let flag = frozen.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
+                continue;
+            };
+            let (cr, cw) = client.into_split();
+            let (sr, sw) = server.into_split();
+            for (mut from, mut to, frozen) in [
+                (
+                    Box::new(cr) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+                    Box::new(sw) as Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
+                    flag.clone(),
+                ),
+                (Box::new(sr), Box::new(cw), flag.clone()),
+            ] {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match from.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        while frozen.load(Ordering::SeqCst) {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                        if to.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        }
+    });
+    (port, frozen)
+}
+
+#[test]
+fn an_idle_listener_is_kept_alive_and_a_dead_channel_is_replaced() {
+    use std::sync::atomic::Ordering;
+    let rig = Rig::new();
+    let direct = rig.endpoint("orders");
+    rig.emu.block_on(async {
+        let (port, frozen) = freezable_proxy(format!("127.0.0.1:{}", direct.port)).await;
+        let through_proxy = Endpoint::new(&format!("localhost:{port}"), "orders").unwrap();
+        let (_handle, mut events) = listener::spawn_with_keep_alive(
+            through_proxy,
+            rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            tls_connector(Some(&rig.cloud)).unwrap(),
+            Duration::from_millis(500),
+        );
+        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+        // Idle for eight keep-alive intervals: pings are answered, nothing drops.
+        let quiet = tokio::time::timeout(Duration::from_secs(4), events.recv()).await;
+        assert!(quiet.is_err(), "an idle listener changed state: {quiet:?}");
+        // The path goes dead without a close: the listener notices and reconnects.
+        frozen.store(true, Ordering::SeqCst);
+        let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .expect("the dead channel was noticed");
+        let Some(ListenerEvent::Reconnecting { reason, .. }) = event else {
+            panic!("expected reconnecting, got {event:?}");
+        };
+        assert!(reason.contains("keep-alive"), "{reason}");
+        frozen.store(false, Ordering::SeqCst);
+        let back = tokio::time::timeout(Duration::from_secs(10), events.recv()).await;
+        assert!(
+            matches!(back, Ok(Some(ListenerEvent::Online))),
+            "not back online: {back:?}"
+        );
+    });
+}

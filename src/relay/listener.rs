@@ -178,17 +178,35 @@ impl ListenerHandle {
     }
 }
 
+/// How often an idle control channel is pinged. Azure's load balancers drop connections idle
+/// for about 4 minutes; the .NET listener keeps alive every 3.5 minutes, and so do we.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(210);
+/// How long opening a control channel may take (the .NET listener's operation timeout).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Starts listening; events arrive on the returned channel.
 pub fn spawn(
     endpoint: Endpoint,
     token: TokenSource,
     connector: Connector,
 ) -> (ListenerHandle, mpsc::Receiver<ListenerEvent>) {
+    spawn_with_keep_alive(endpoint, token, connector, KEEP_ALIVE)
+}
+
+/// [`spawn`], pinging the control channel after `keep_alive` without traffic. A channel that
+/// stays silent for another `keep_alive` after a ping is taken for dead, and the listener
+/// reconnects.
+pub fn spawn_with_keep_alive(
+    endpoint: Endpoint,
+    token: TokenSource,
+    connector: Connector,
+    keep_alive: Duration,
+) -> (ListenerHandle, mpsc::Receiver<ListenerEvent>) {
     let (events, rx) = mpsc::channel(1024);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         tokio::select! {
-            reason = run(endpoint, token, connector, events.clone()) => {
+            reason = run(endpoint, token, connector, keep_alive, events.clone()) => {
                 let _ = events.send(ListenerEvent::Offline { reason }).await;
             }
             _ = stop_rx => {
@@ -226,7 +244,18 @@ async fn connect_control(
         );
         expiry = exp;
     }
-    match ws_connect(request, connector.clone()).await {
+    let connecting = tokio::time::timeout(CONNECT_TIMEOUT, ws_connect(request, connector.clone()));
+    let Ok(connected) = connecting.await else {
+        return Err((
+            None,
+            format!(
+                "listening on '{}' timed out after {} s",
+                endpoint.entity,
+                CONNECT_TIMEOUT.as_secs()
+            ),
+        ));
+    };
+    match connected {
         Ok(socket) => Ok((socket, expiry)),
         Err(e) => {
             let status = match &e {
@@ -246,6 +275,7 @@ async fn run(
     endpoint: Endpoint,
     token: TokenSource,
     connector: Connector,
+    keep_alive: Duration,
     events: mpsc::Sender<ListenerEvent>,
 ) -> String {
     let mut attempt = 0usize;
@@ -258,7 +288,10 @@ async fn run(
                 if events.send(ListenerEvent::Online).await.is_err() {
                     return "nobody is listening for events".into();
                 }
-                let why = serve(socket, expiry, &endpoint, &token, &connector, &events).await;
+                let why = serve(
+                    socket, expiry, &endpoint, &token, &connector, keep_alive, &events,
+                )
+                .await;
                 if why.starts_with("1001") {
                     return format!("hybrid connection '{}' was deleted", endpoint.entity);
                 }
@@ -301,6 +334,7 @@ async fn serve(
     endpoint: &Endpoint,
     token: &TokenSource,
     connector: &Connector,
+    keep_alive: Duration,
     events: &mpsc::Sender<ListenerEvent>,
 ) -> String {
     let (sink, mut stream) = socket.split();
@@ -318,9 +352,31 @@ async fn serve(
         tokio::time::Instant::now() + Duration::from_secs(wait)
     };
     let mut renew_at_instant = renewal(expiry);
+    // Idle channels are pinged; one that then stays silent is dead (a dropped NAT or load
+    // balancer mapping closes nothing), so the listener reconnects instead of waiting forever.
+    let mut last_heard = tokio::time::Instant::now();
+    let mut pinged = false;
     let reason = loop {
+        let quiet_until = last_heard + keep_alive * if pinged { 2 } else { 1 };
         let message = tokio::select! {
-            m = stream.next() => m,
+            m = stream.next() => {
+                last_heard = tokio::time::Instant::now();
+                pinged = false;
+                m
+            }
+            _ = tokio::time::sleep_until(quiet_until) => {
+                if pinged {
+                    break format!(
+                        "the relay did not answer a keep-alive ping in {} s",
+                        keep_alive.as_secs()
+                    );
+                }
+                pinged = true;
+                if tx.send(vec![Message::Ping(Default::default())]).is_err() {
+                    break "the connection failed".into();
+                }
+                continue;
+            }
             _ = tokio::time::sleep_until(renew_at_instant), if expiry.is_some() => {
                 match token.token(endpoint).await {
                     Ok(Some((t, exp))) => {
