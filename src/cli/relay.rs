@@ -124,15 +124,31 @@ pub fn listen(args: ListenArgs) -> Result<()> {
             let _ = stdin_tx.send(());
         });
         let echo = args.echo;
+        // Stdin that closes before the first connection is settled (stdin from /dev/null, or
+        // closed at once) still lets a refusal be told, with its exit status.
+        let mut settled = false;
+        let mut stdin_done = false;
         let result = loop {
             let event = tokio::select! {
                 e = events.recv() => e,
-                _ = &mut stdin_closed => break Ok(()),
+                _ = &mut stdin_closed, if !stdin_done => {
+                    if settled {
+                        break Ok(());
+                    }
+                    stdin_done = true;
+                    continue;
+                }
                 _ = tokio::signal::ctrl_c() => break Ok(()),
             };
             match event {
                 None => break Ok(()),
-                Some(ListenerEvent::Online) => say(format!("online: listening on '{entity}'")),
+                Some(ListenerEvent::Online) => {
+                    say(format!("online: listening on '{entity}'"));
+                    if stdin_done {
+                        break Ok(());
+                    }
+                    settled = true;
+                }
                 Some(ListenerEvent::Reconnecting { after, reason }) => {
                     say(format!("reconnecting in {} s: {reason}", after.as_secs()))
                 }

@@ -254,6 +254,10 @@ def test_an_entra_identity_without_the_role_is_refused_by_name(emulator, info, e
     err = ours.stderr.read()
     assert ours.returncode != 0
     assert "Microsoft.Relay/namespaces/messages/listen/action" in err
+    # with stdin closed at once (as from /dev/null), the refusal is still told
+    out = cli(info, "listen", "--namespace", entity["host"], "--entity", entity["name"], "--auth", "client-secret", stdin="", env=env)
+    assert out.returncode != 0
+    assert "Microsoft.Relay/namespaces/messages/listen/action" in out.stderr
     token = secret_credential(info, app["client_id"], app["client_secret"]).get_token("https://relay.azure.net/.default").token
     r = requests.post(f"https://{entity['host']}/{entity['name']}/x", data=b"", headers={"ServiceBusAuthorization": token}, timeout=30)
     assert r.status_code == 403
