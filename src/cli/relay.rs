@@ -126,13 +126,13 @@ pub fn listen(args: ListenArgs) -> Result<()> {
         let echo = args.echo;
         // Stdin that closes before the first connection is settled (stdin from /dev/null, or
         // closed at once) still lets a refusal be told, with its exit status.
-        let mut settled = false;
+        let mut been_online = false;
         let mut stdin_done = false;
         let result = loop {
             let event = tokio::select! {
                 e = events.recv() => e,
                 _ = &mut stdin_closed, if !stdin_done => {
-                    if settled {
+                    if been_online {
                         break Ok(());
                     }
                     stdin_done = true;
@@ -147,7 +147,7 @@ pub fn listen(args: ListenArgs) -> Result<()> {
                     if stdin_done {
                         break Ok(());
                     }
-                    settled = true;
+                    been_online = true;
                 }
                 Some(ListenerEvent::Reconnecting { after, reason }) => {
                     say(format!("reconnecting in {} s: {reason}", after.as_secs()))

@@ -172,13 +172,10 @@ fn resolve(world: &World, namespace_id: &str, path: &str) -> Option<(Entity, Str
     let path = path.trim_start_matches('/');
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
     let prefix = format!("{}/hybridconnections/", World::key(namespace_id));
-    let ends = decoded
-        .match_indices('/')
-        .map(|(i, _)| i)
-        .chain(std::iter::once(decoded.len()))
-        .filter(|&i| i > 0)
-        .collect::<Vec<_>>();
-    ends.into_iter().rev().find_map(|end| {
+    let mut longest_first = std::iter::once(decoded.len())
+        .chain(decoded.rmatch_indices('/').map(|(i, _)| i))
+        .filter(|&i| i > 0);
+    longest_first.find_map(|end| {
         let key = format!("{prefix}{}", decoded[..end].to_ascii_lowercase());
         let r = world
             .resources
@@ -193,6 +190,44 @@ fn resolve(world: &World, namespace_id: &str, path: &str) -> Option<(Entity, Str
             },
             decoded[end..].to_string(),
         ))
+    })
+}
+
+/// The hybrid connection a request names, under one look at the world: the rest of its path,
+/// the verdict on its token, and the namespace's `wss://` base address.
+struct Checked {
+    entity: Entity,
+    suffix: String,
+    verdict: Result<Option<i64>, (StatusCode, String)>,
+    base: String,
+}
+
+/// `None` when the path names no hybrid connection. `http`: the token may also come from the
+/// `Authorization` header.
+fn check(
+    st: &NamespaceState,
+    path: &str,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    http: bool,
+    right: Right,
+) -> Option<Checked> {
+    let world = st.shared.world.lock();
+    let (entity, suffix) = resolve(&world, &st.namespace_id, path)?;
+    let token = token_of(headers, query, http);
+    let verdict = authorize(
+        &world,
+        st,
+        &entity,
+        &host_of(headers),
+        token.as_deref(),
+        right,
+    );
+    Some(Checked {
+        base: endpoint_base(&world, &st.namespace_id),
+        entity,
+        suffix,
+        verdict,
     })
 }
 
@@ -414,22 +449,10 @@ fn listen(
     query: &[(String, String)],
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let checked = {
-        let world = st.shared.world.lock();
-        resolve(&world, &st.namespace_id, path).map(|(entity, _)| {
-            let token = token_of(headers, query, false);
-            let verdict = authorize(
-                &world,
-                &st,
-                &entity,
-                &host_of(headers),
-                token.as_deref(),
-                Right::Listen,
-            );
-            (entity, verdict)
-        })
-    };
-    let Some((entity, verdict)) = checked else {
+    let Some(Checked {
+        entity, verdict, ..
+    }) = check(&st, path, headers, query, false, Right::Listen)
+    else {
         return relay_error(
             StatusCode::NOT_FOUND,
             &format!("Endpoint does not exist: no hybrid connection '{path}'."),
@@ -439,8 +462,7 @@ fn listen(
         Ok(e) => e,
         Err((status, message)) => return relay_error(status, &message),
     };
-    let key = entity.key.clone();
-    if st.shared.hub.listener_count(&key) >= MAX_LISTENERS {
+    if st.shared.hub.listener_count(&entity.key) >= MAX_LISTENERS {
         return relay_error(
             StatusCode::FORBIDDEN,
             &format!(
@@ -452,18 +474,17 @@ fn listen(
     let listener_id = param(query, "sb-hc-id")
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    upgrade
-        .on_upgrade(move |socket| control_channel(st, entity, key, listener_id, socket, expires_at))
+    upgrade.on_upgrade(move |socket| control_channel(st, entity, listener_id, socket, expires_at))
 }
 
 async fn control_channel(
     st: NamespaceState,
     entity: Entity,
-    key: String,
     id: String,
     socket: WebSocket,
     mut expires_at: Option<i64>,
 ) {
+    let key = entity.key.clone();
     let (tx, rx) = mpsc::unbounded_channel::<Vec<Message>>();
     st.shared
         .hub
@@ -675,27 +696,13 @@ async fn connect(
     remote: Option<SocketAddr>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let checked = {
-        let world = st.shared.world.lock();
-        resolve(&world, &st.namespace_id, path).map(|(entity, suffix)| {
-            let token = token_of(&headers, &query, false);
-            let verdict = authorize(
-                &world,
-                &st,
-                &entity,
-                &host_of(&headers),
-                token.as_deref(),
-                Right::Send,
-            );
-            (
-                entity,
-                suffix,
-                verdict,
-                endpoint_base(&world, &st.namespace_id),
-            )
-        })
-    };
-    let Some((entity, suffix, verdict, base)) = checked else {
+    let Some(Checked {
+        entity,
+        suffix,
+        verdict,
+        base,
+    }) = check(&st, path, &headers, &query, false, Right::Send)
+    else {
         return relay_error(
             StatusCode::NOT_FOUND,
             &format!("Endpoint does not exist: no hybrid connection '{path}'."),
@@ -704,8 +711,7 @@ async fn connect(
     if let Err((status, message)) = verdict {
         return relay_error(status, &message);
     }
-    let key = entity.key.clone();
-    let Some(listener) = st.shared.hub.pick(&key) else {
+    let Some(listener) = st.shared.hub.pick(&entity.key) else {
         return relay_error(
             StatusCode::NOT_FOUND,
             &format!(
@@ -946,22 +952,13 @@ async fn http_request(
 ) -> Response {
     let query = query_pairs(parts.uri.query());
     let path = parts.uri.path().to_string();
-    let checked = {
-        let world = st.shared.world.lock();
-        resolve(&world, &st.namespace_id, &path).map(|(entity, _)| {
-            let token = token_of(&parts.headers, &query, true);
-            let verdict = authorize(
-                &world,
-                &st,
-                &entity,
-                &host_of(&parts.headers),
-                token.as_deref(),
-                Right::Send,
-            );
-            (entity, verdict, endpoint_base(&world, &st.namespace_id))
-        })
-    };
-    let Some((entity, verdict, base)) = checked else {
+    let Some(Checked {
+        entity,
+        verdict,
+        base,
+        ..
+    }) = check(&st, &path, &parts.headers, &query, true, Right::Send)
+    else {
         return relay_error(
             StatusCode::NOT_FOUND,
             &format!("Endpoint does not exist: no hybrid connection at '{path}'."),
@@ -975,8 +972,7 @@ async fn http_request(
     if let Err((status, message)) = verdict {
         return relay_error(status, &message);
     }
-    let key = entity.key.clone();
-    let Some(listener) = st.shared.hub.pick(&key) else {
+    let Some(listener) = st.shared.hub.pick(&entity.key) else {
         return relay_error(
             StatusCode::BAD_GATEWAY,
             &format!(

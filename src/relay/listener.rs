@@ -351,33 +351,40 @@ async fn serve(
         });
         tokio::time::Instant::now() + Duration::from_secs(wait)
     };
-    let mut renew_at_instant = renewal(expiry);
+    // Both timers are made once and reset only when they fire: a message costs a clock read.
+    let renew = tokio::time::sleep_until(renewal(expiry));
+    tokio::pin!(renew);
     // Idle channels are pinged; one that then stays silent is dead (a dropped NAT or load
     // balancer mapping closes nothing), so the listener reconnects instead of waiting forever.
+    let idle = tokio::time::sleep(keep_alive);
+    tokio::pin!(idle);
     let mut last_heard = tokio::time::Instant::now();
     let mut pinged = false;
     let reason = loop {
-        let quiet_until = last_heard + keep_alive * if pinged { 2 } else { 1 };
         let message = tokio::select! {
             m = stream.next() => {
                 last_heard = tokio::time::Instant::now();
                 pinged = false;
                 m
             }
-            _ = tokio::time::sleep_until(quiet_until) => {
+            () = &mut idle => {
                 if pinged {
-                    break format!(
-                        "the relay did not answer a keep-alive ping in {} s",
-                        keep_alive.as_secs()
-                    );
+                    // Nothing at all since the ping, for a whole interval.
+                    break format!("the relay did not answer a keep-alive ping in {keep_alive:?}");
+                }
+                let due = last_heard + keep_alive;
+                if due > tokio::time::Instant::now() {
+                    idle.as_mut().reset(due);
+                    continue;
                 }
                 pinged = true;
+                idle.as_mut().reset(tokio::time::Instant::now() + keep_alive);
                 if tx.send(vec![Message::Ping(Default::default())]).is_err() {
                     break "the connection failed".into();
                 }
                 continue;
             }
-            _ = tokio::time::sleep_until(renew_at_instant), if expiry.is_some() => {
+            () = &mut renew, if expiry.is_some() => {
                 match token.token(endpoint).await {
                     Ok(Some((t, exp))) => {
                         expiry = exp;
@@ -386,7 +393,7 @@ async fn serve(
                     Ok(None) => expiry = None,
                     Err(e) => tracing::warn!("could not renew the listener's token: {e:#}"),
                 }
-                renew_at_instant = renewal(expiry);
+                renew.as_mut().reset(renewal(expiry));
                 continue;
             }
         };
