@@ -13,6 +13,8 @@ pub mod auth;
 pub mod cli;
 pub mod cloud;
 pub mod emulator;
+pub mod error_chain;
+pub mod files;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod relay;

@@ -615,12 +615,12 @@ fn ctrl_k_searches_the_tree_as_you_type() {
 fn a_connection_string_attaches_a_namespace_and_listens_without_entra() {
     use relay_explorer::arm::{ArmClient, DEFAULT_CONCURRENCY};
     use relay_explorer::auth::{self, SignIn};
-    use relay_explorer::cloud::{Cloud, ReadyFile};
+    use relay_explorer::cloud::Cloud;
     let mut rig = first_start();
     rig.wait_label("rg-relay");
     // The namespace's RootManageSharedAccessKey connection string, as the portal hands it out.
     let ready = rig.ready();
-    let cloud = Cloud::from_ready(&ReadyFile::from(&ready));
+    let cloud = Cloud::from_ready(&ready);
     let cs = rig._runtime.block_on(async {
         let http = auth::http_client(&cloud).unwrap();
         let sign_in = SignIn::client_secret(

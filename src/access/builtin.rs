@@ -246,19 +246,3 @@ pub fn least_privileged_role(action: &str, kind: super::ActionKind) -> Option<Ro
                 .then(|| r.clone())
         })
 }
-
-/// A one-sentence hint for a refusal that names the missing action and, if known, the scope.
-pub fn missing_permission_hint(
-    action: &str,
-    kind: super::ActionKind,
-    scope: Option<&str>,
-) -> String {
-    let at = scope.map(|s| format!(" on {s}")).unwrap_or_default();
-    match least_privileged_role(action, kind) {
-        Some(r) => format!(
-            "Hint: '{action}' is granted by the built-in role '{}'; assign it{at} (the narrowest scope that works).",
-            r.role_name
-        ),
-        None => format!("Hint: no built-in role grants '{action}'; a custom role is needed{at}."),
-    }
-}

@@ -610,8 +610,15 @@ fn the_hint_names_the_least_privileged_built_in_role() {
         .as_deref(),
         Some("SignalR App Server")
     );
+    let hint = crate::access::explain::Hint::MissingPermission(
+        crate::access::explain::MissingPermission {
+            action: SEND.into(),
+            kind: ActionKind::DataAction,
+            scope: Some("/x".into()),
+        },
+    );
     assert!(
-        missing_permission_hint(SEND, ActionKind::DataAction, Some("/x"))
+        hint.to_string()
             .contains("'Azure Relay Sender'; assign it on /x")
     );
 }

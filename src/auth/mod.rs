@@ -5,6 +5,7 @@
 
 pub mod device_code;
 pub mod diagnose;
+pub mod jwt;
 pub mod vault;
 
 use std::sync::Arc;
@@ -85,33 +86,7 @@ impl std::fmt::Debug for SignIn {
     }
 }
 
-/// An HTTP client that trusts the system's roots and the cloud's own CA, if it has one.
-pub fn http_client(cloud: &Cloud) -> Result<reqwest::Client> {
-    http_client_builder(cloud)?
-        .build()
-        .context("could not set up HTTPS")
-}
-
-/// [`http_client`] before it is built, for clients that need more settings.
-pub fn http_client_builder(cloud: &Cloud) -> Result<reqwest::ClientBuilder> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("relay-explorer/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(60));
-    if let Some(path) = &cloud.ca_cert {
-        let pem = std::fs::read(path).with_context(|| {
-            format!(
-                "cannot read the CA certificate {} of cloud '{}'",
-                path.display(),
-                cloud.name
-            )
-        })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    Ok(builder)
-}
+pub use crate::cloud::tls::{http_client, http_client_builder};
 
 /// `azure_identity` client options for a cloud: its authority and our HTTP client.
 pub fn client_options(cloud: &Cloud, http: &reqwest::Client) -> ClientOptions {

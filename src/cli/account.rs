@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::auth::{self, AuthMethod, DeviceCodePrompt, ManagedIdentityChoice, SignIn, Vault};
-use crate::cloud::{Cloud, ReadyFile};
+use crate::cloud::{Cloud, ReadyInfo};
 
 #[derive(Debug, Args, Clone)]
 pub struct CredentialArgs {
@@ -54,7 +54,7 @@ pub struct Session {
     pub cloud: Cloud,
     pub http: reqwest::Client,
     pub credential: Arc<dyn azure_core::credentials::TokenCredential>,
-    pub ready: Option<ReadyFile>,
+    pub ready: Option<ReadyInfo>,
 }
 
 fn print_prompt(p: &DeviceCodePrompt) {
@@ -66,7 +66,7 @@ fn print_prompt(p: &DeviceCodePrompt) {
 }
 
 impl CredentialArgs {
-    pub fn cloud(&self) -> Result<(Cloud, Option<ReadyFile>)> {
+    pub fn cloud(&self) -> Result<(Cloud, Option<ReadyInfo>)> {
         match &self.emulator {
             Some(path) => {
                 let (cloud, ready) = Cloud::from_ready_file(path)?;

@@ -86,36 +86,10 @@ pub fn run() -> i32 {
 /// Adds the missing-permission hint to a refusal that names the action it needed (ARM's
 /// `AuthorizationFailed`, the relay's missing data action).
 pub fn with_hint(message: &str) -> String {
-    let quoted_after = |marker: &str| -> Option<String> {
-        let start = message.find(marker)? + marker.len();
-        let end = message[start..].find('\'')?;
-        Some(message[start..start + end].to_string())
-    };
-    if message.contains("No ManagedIdentity found")
-        || message.contains("Identity not found")
-        || message.contains("identity has not been assigned to this resource")
-    {
-        return format!(
-            "{message} Hint: --client-id takes the identity's client (application) id; for its object (principal) id use --managed-identity-object-id, for its resource id --managed-identity-resource-id."
-        );
+    match crate::access::explain::Hint::from_service_message(message) {
+        Some(h) => format!("{message} {h}"),
+        None => message.to_string(),
     }
-    if message.contains("UnknownIssuer") {
-        return format!(
-            "{message} Hint: the server's certificate is not from a CA this machine trusts; for the local emulator pass --emulator READY_FILE (in the app, add the account under Local emulator)."
-        );
-    }
-    let (action, kind) = if let Some(a) = quoted_after("data action '") {
-        (a, crate::access::ActionKind::DataAction)
-    } else if let Some(a) = quoted_after("perform action '") {
-        (a, crate::access::ActionKind::Action)
-    } else {
-        return message.to_string();
-    };
-    let scope = quoted_after("over scope '").or_else(|| quoted_after("' on '"));
-    format!(
-        "{message} {}",
-        crate::access::builtin::missing_permission_hint(&action, kind, scope.as_deref())
-    )
 }
 
 fn init_logging(default: &str) {

@@ -29,13 +29,13 @@ pub fn run(args: TokenArgs) -> Result<()> {
                 anyhow!(
                     "could not get a token for {}: {}",
                     args.scope,
-                    crate::arm::error_chain(&e)
+                    crate::error_chain::error_chain(&e)
                 )
             })
     })?;
     let secret = token.token.secret();
     if args.decode {
-        let claims = crate::emulator::tokens::unverified_claims(secret)
+        let claims = crate::auth::jwt::unverified_claims(secret)
             .ok_or_else(|| anyhow!("the token is not a JWT, so it has no claims to show"))?;
         println!("{}", serde_json::to_string_pretty(&claims)?);
     } else {

@@ -25,7 +25,8 @@ use super::Shared;
 use super::world::World;
 use crate::access::ActionKind;
 use crate::relay::protocol::SasToken;
-use crate::relay::write_batches;
+use crate::relay::protocol::control::{self, ControlMessage, Headers, RemoteEndpoint};
+use crate::relay::protocol::ws::{WS_READ_BUFFER, write_batches};
 
 /// Largest body carried on the control channel.
 pub const INLINE_LIMIT: usize = 64 * 1024;
@@ -66,7 +67,8 @@ struct ListenerHandle {
 
 /// A request waiting for its listener to open the rendezvous.
 struct PendingHttp {
-    request: Value,
+    /// The request to send on the rendezvous; `None` when only the response goes there.
+    request: Option<control::Request>,
     body: Vec<u8>,
     reply: oneshot::Sender<HttpReply>,
 }
@@ -424,7 +426,7 @@ async fn handle(State(st): State<NamespaceState>, request: Request<Body>) -> Res
                 "This endpoint is only for web-socket requests.",
             );
         };
-        let upgrade = upgrade.read_buffer_size(crate::relay::client::WS_READ_BUFFER);
+        let upgrade = upgrade.read_buffer_size(WS_READ_BUFFER);
         let action = param(&query, "sb-hc-action")
             .unwrap_or("connect")
             .to_string();
@@ -529,20 +531,19 @@ async fn control_channel(
         };
         let Some(Ok(message)) = message else { break };
         match message {
-            Message::Text(text) => {
-                let Ok(v) = serde_json::from_str::<Value>(&text) else {
-                    continue;
-                };
-                if let Some(r) = v.get("response") {
+            Message::Text(text) => match ControlMessage::parse(&text) {
+                Some(ControlMessage::Response(r)) => {
+                    let request_id = r.request_id.clone();
+                    let has_body = r.body;
                     let reply = reply_from(r);
-                    let request_id = r["requestId"].as_str().unwrap_or_default().to_string();
-                    if r["body"] == true {
+                    if has_body {
                         awaiting_body = Some((request_id, reply));
                     } else if let Some(tx) = st.shared.hub.replies.lock().remove(&request_id) {
                         let _ = tx.send(reply);
                     }
-                } else if let Some(t) = v.get("renewToken") {
-                    match authorize_any_host(&st, &entity, t["token"].as_str()) {
+                }
+                Some(ControlMessage::RenewToken(t)) => {
+                    match authorize_any_host(&st, &entity, Some(t.token.as_str())) {
                         Some(expiry) => expires_at = expiry,
                         None => {
                             // An invalid renewed token ends the channel: 1008, policy violation.
@@ -551,7 +552,8 @@ async fn control_channel(
                         }
                     }
                 }
-            }
+                _ => {}
+            },
             Message::Binary(bytes) => {
                 if let Some((request_id, mut reply)) = awaiting_body.take() {
                     reply.body = bytes.to_vec();
@@ -600,29 +602,11 @@ fn authorize_any_host(
     authorize(&world, st, entity, &host, token, Right::Listen).ok()
 }
 
-fn reply_from(r: &Value) -> HttpReply {
-    let status = r["statusCode"]
-        .as_u64()
-        .or_else(|| r["statusCode"].as_str().and_then(|s| s.parse().ok()))
-        .unwrap_or(500);
+fn reply_from(r: control::Response) -> HttpReply {
     HttpReply {
-        status: u16::try_from(status).unwrap_or(500),
-        description: r["statusDescription"].as_str().map(str::to_string),
-        headers: r["responseHeaders"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            v.as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| v.to_string()),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        status: r.status_code,
+        description: r.status_description,
+        headers: r.response_headers,
         body: Vec::new(),
     }
 }
@@ -643,26 +627,25 @@ fn endpoint_base(world: &World, namespace_id: &str) -> String {
         .to_string()
 }
 
-fn headers_json(headers: &HeaderMap, drop: &[&str]) -> serde_json::Map<String, Value> {
-    let mut map = serde_json::Map::new();
+/// The headers to pass on, repeated names joined with ", " as HTTP allows.
+fn relayed_headers(headers: &HeaderMap, drop: &[&str]) -> Headers {
+    let mut out: Headers = Vec::new();
     for (name, value) in headers {
         let lower = name.as_str().to_ascii_lowercase();
         if drop.contains(&lower.as_str()) {
             continue;
         }
-        let v = value.to_str().unwrap_or_default().to_string();
+        let v = value.to_str().unwrap_or_default();
         let key = canonical_header(name.as_str());
-        match map.get_mut(&key) {
-            Some(Value::String(existing)) => {
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, existing)) => {
                 existing.push_str(", ");
-                existing.push_str(&v);
+                existing.push_str(v);
             }
-            _ => {
-                map.insert(key, Value::String(v));
-            }
+            None => out.push((key, v.to_string())),
         }
     }
-    map
+    out
 }
 
 /// `sec-websocket-key` → `Sec-WebSocket-Key`, `content-type` → `Content-Type`.
@@ -681,10 +664,16 @@ fn canonical_header(name: &str) -> String {
         .join("-")
 }
 
-fn remote_json(remote: Option<SocketAddr>) -> Value {
+fn remote_endpoint(remote: Option<SocketAddr>) -> RemoteEndpoint {
     match remote {
-        Some(a) => json!({"address": a.ip().to_string(), "port": a.port()}),
-        None => json!({"address": "127.0.0.1", "port": 0}),
+        Some(a) => RemoteEndpoint {
+            address: a.ip().to_string(),
+            port: a.port(),
+        },
+        None => RemoteEndpoint {
+            address: "127.0.0.1".into(),
+            port: 0,
+        },
     }
 }
 
@@ -740,15 +729,23 @@ async fn connect(
         address.push('&');
     }
     address.push_str(&format!("sb-hc-action=accept&sb-hc-id={id}"));
-    let mut connect_headers = headers_json(&headers, &["servicebusauthorization"]);
-    connect_headers
-        .entry("Sec-WebSocket-Version".to_string())
-        .or_insert(json!("13"));
+    let mut connect_headers = relayed_headers(&headers, &["servicebusauthorization"]);
+    if !connect_headers
+        .iter()
+        .any(|(k, _)| k == "Sec-WebSocket-Version")
+    {
+        connect_headers.push(("Sec-WebSocket-Version".into(), "13".into()));
+    }
     let (tx, rx) = oneshot::channel();
     st.shared.hub.accepts.lock().insert(id.clone(), tx);
-    let accept = json!({"accept": {"address": address, "id": id, "connectHeaders": connect_headers, "remoteEndpoint": remote_json(remote)}});
+    let accept = ControlMessage::Accept(control::Accept {
+        address,
+        id: id.clone(),
+        connect_headers,
+        remote_endpoint: Some(remote_endpoint(remote)),
+    });
     if listener
-        .send(vec![Message::Text(accept.to_string().into())])
+        .send(vec![Message::Text(accept.to_text().into())])
         .is_err()
     {
         st.shared.hub.accepts.lock().remove(&id);
@@ -871,7 +868,7 @@ fn request_rendezvous(
         // The request went inline and the listener answers a large response by rendezvous.
         None => match st.shared.hub.replies.lock().remove(id) {
             Some(reply) => PendingHttp {
-                request: Value::Null,
+                request: None,
                 body: Vec::new(),
                 reply,
             },
@@ -885,10 +882,12 @@ fn request_rendezvous(
     };
     upgrade.on_upgrade(move |socket| async move {
         let (mut tx, mut rx) = socket.split();
-        if !pending.request.is_null() {
-            let has_body = pending.request["request"]["body"] == true;
+        if let Some(request) = pending.request {
+            let has_body = request.body == Some(true);
             if tx
-                .send(Message::Text(pending.request.to_string().into()))
+                .send(Message::Text(
+                    ControlMessage::Request(request).to_text().into(),
+                ))
                 .await
                 .is_err()
             {
@@ -902,12 +901,12 @@ fn request_rendezvous(
         while let Some(Ok(m)) = rx.next().await {
             match m {
                 Message::Text(text) => {
-                    let Ok(v) = serde_json::from_str::<Value>(&text) else {
+                    let Some(ControlMessage::Response(r)) = ControlMessage::parse(&text) else {
                         continue;
                     };
-                    let Some(r) = v.get("response") else { continue };
+                    let has_body = r.body;
                     let parsed = reply_from(r);
-                    if r["body"] == true {
+                    if has_body {
                         reply = Some(parsed);
                     } else {
                         let _ = pending.reply.send(parsed);
@@ -1011,14 +1010,21 @@ async fn http_request(
     );
     // As the service does: a body flag only when there are body bytes.
     let has_body = !bytes.is_empty();
-    let request = json!({"request": {
-        "address": address, "id": id, "requestTarget": target, "method": parts.method.as_str(),
-        "remoteEndpoint": remote_json(remote), "requestHeaders": headers_json(&parts.headers, &drop), "body": has_body,
-    }});
+    let request = control::Request {
+        address: address.clone(),
+        id: id.clone(),
+        request_target: Some(target),
+        method: Some(parts.method.as_str().to_string()),
+        remote_endpoint: Some(remote_endpoint(remote)),
+        request_headers: relayed_headers(&parts.headers, &drop),
+        body: Some(has_body),
+    };
     let (tx, rx) = oneshot::channel();
     if bytes.len() <= INLINE_LIMIT {
         st.shared.hub.replies.lock().insert(id.clone(), tx);
-        let mut batch = vec![Message::Text(request.to_string().into())];
+        let mut batch = vec![Message::Text(
+            ControlMessage::Request(request).to_text().into(),
+        )];
         if has_body {
             batch.push(Message::Binary(bytes.clone()));
         }
@@ -1030,14 +1036,18 @@ async fn http_request(
         st.shared.hub.rendezvous_requests.lock().insert(
             id.clone(),
             PendingHttp {
-                request: request.clone(),
+                request: Some(request),
                 body: bytes.to_vec(),
                 reply: tx,
             },
         );
-        let only = json!({"request": {"address": address, "id": id}});
+        let only = ControlMessage::Request(control::Request {
+            address,
+            id: id.clone(),
+            ..Default::default()
+        });
         if listener
-            .send(vec![Message::Text(only.to_string().into())])
+            .send(vec![Message::Text(only.to_text().into())])
             .is_err()
         {
             st.shared.hub.rendezvous_requests.lock().remove(&id);

@@ -290,15 +290,7 @@ impl TokenService {
     }
 }
 
-/// Decodes a JWT's claims without checking anything (for display).
-pub fn unverified_claims(token: &str) -> Option<Value> {
-    use base64::Engine;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
+pub use crate::auth::jwt::unverified_claims;
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,7 @@ use crate::auth::{
     self, AuthMethod, DeviceCodeCredential, DeviceCodePrompt, ManagedIdentityChoice, SecretKind,
     SignIn, Vault,
 };
-use crate::cloud::{Cloud, ReadyFile};
+use crate::cloud::Cloud;
 use crate::relay::protocol::ConnectionString;
 
 /// Where an account signs in.
@@ -103,7 +103,7 @@ impl AccountConfig {
     }
 
     /// The demo account of the embedded emulator.
-    pub fn demo(ready: &crate::emulator::ReadyInfo) -> Self {
+    pub fn demo(ready: &crate::cloud::ReadyInfo) -> Self {
         let mut a = Self::new(
             "Northwind demo (local emulator)".into(),
             CloudConfig::Embedded,
@@ -211,7 +211,7 @@ impl AccountsFile {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        crate::emulator::state::write_private(&self.path, &json)
+        crate::files::write_private(&self.path, &json)
     }
 }
 
@@ -245,7 +245,7 @@ impl std::fmt::Debug for Session {
 pub struct SessionInputs {
     pub vault: Arc<Vault>,
     /// The embedded emulator's ready information, when it runs.
-    pub embedded: Option<(crate::emulator::ReadyInfo, PathBuf)>,
+    pub embedded: Option<(crate::cloud::ReadyInfo, PathBuf)>,
     /// Shows a device code to the user.
     pub prompt: Option<auth::PromptFn>,
 }
@@ -259,10 +259,7 @@ fn cloud_of(account: &AccountConfig, inputs: &SessionInputs) -> Result<(Cloud, O
                     "the local emulator is not running (see the activity log for why it did not start)"
                 )
             };
-            (
-                Cloud::from_ready(&ReadyFile::from(ready)),
-                Some(path.clone()),
-            )
+            (Cloud::from_ready(ready), Some(path.clone()))
         }
         CloudConfig::ReadyFile { path } => (Cloud::from_ready_file(path)?.0, Some(path.clone())),
         CloudConfig::Custom {

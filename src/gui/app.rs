@@ -312,7 +312,7 @@ impl App {
                     .ok();
                 }
                 let ready_path = state_dir.join("ready.json");
-                crate::emulator::state::write_private(
+                crate::files::write_private(
                     &ready_path,
                     &serde_json::to_vec_pretty(&running.ready)?,
                 )?;
@@ -1372,7 +1372,7 @@ impl App {
     }
 
     /// The embedded emulator's ready information (tests and the tour use it).
-    pub fn embedded_ready(&self) -> Option<&crate::emulator::ReadyInfo> {
+    pub fn embedded_ready(&self) -> Option<&crate::cloud::ReadyInfo> {
         self.embedded.as_ref().map(|e| &e.running.ready)
     }
 

@@ -489,7 +489,7 @@ async fn listen_actor(
                         out.entry(
                             Entry::new(Direction::In, EventKind::Connection, format!("connection from {}", c.remote))
                                 .with_conn(c.id.clone())
-                                .with_headers(c.headers.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect()),
+                                .with_headers(c.headers.clone()),
                         );
                         if policy.lock().auto_accept {
                             accept(c, policy.clone(), writers.clone(), out.clone());

@@ -1828,7 +1828,7 @@ fn verdict_ui(ui: &mut egui::Ui, c: &Checked) {
         });
     }
     if let Some(h) = explain::refusal_hint(v, &c.entity_id) {
-        ui.label(RichText::new(h).italics());
+        ui.label(RichText::new(h.to_string()).italics());
     }
 }
 

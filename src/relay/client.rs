@@ -7,9 +7,7 @@ use anyhow::{Context, Result, bail};
 use azure_core::credentials::TokenCredential;
 use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use super::listener::Socket;
 use super::protocol::connection_string::Credential;
 use super::protocol::{ConnectionString, sas};
 use crate::cloud::Cloud;
@@ -174,7 +172,7 @@ impl TokenSource {
                     .map_err(|e| {
                         anyhow::anyhow!(
                             "could not get a Relay token: {}",
-                            crate::arm::error_chain(&e)
+                            crate::error_chain::error_chain(&e)
                         )
                     })?;
                 Some((
@@ -187,15 +185,11 @@ impl TokenSource {
     }
 }
 
-/// What one read from a WebSocket may take at most. tungstenite zeroes the unread part of its
-/// buffer before every read, so its 128 KiB default cost a 128 KiB `memset` per message (a third
-/// of the relay's CPU time in `cargo bench --bench relay_echo`); 16 KiB is one TLS record.
-pub const WS_READ_BUFFER: usize = 16 * 1024;
+pub use super::protocol::ws::{WS_READ_BUFFER, ws_config};
 
-/// The WebSocket settings of every socket this crate opens or accepts.
-pub fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default().read_buffer_size(WS_READ_BUFFER)
-}
+/// A WebSocket to the relay (a control channel, a sender, a rendezvous).
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Opens a WebSocket (TLS through `connector`, Nagle off, [`ws_config`]).
 pub async fn ws_connect<R>(
@@ -221,33 +215,15 @@ where
 /// connections, which costs less per request than HTTP/2 streams (`cargo bench --bench
 /// relay_echo`: ~14,000 against ~10,000 requests/s through the emulator).
 pub fn sender_http_client(cloud: &Cloud) -> Result<reqwest::Client> {
-    crate::auth::http_client_builder(cloud)?
+    crate::cloud::tls::http_client_builder(cloud)?
         .http1_only()
         .build()
         .context("could not set up HTTPS")
 }
 
-/// TLS for WebSockets: the system's roots plus the cloud's CA.
+/// TLS for WebSockets: the system's roots plus the cloud's CA ([`crate::cloud::tls`]).
 pub fn tls_connector(cloud: Option<&Cloud>) -> Result<Connector> {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if let Some(path) = cloud.and_then(|c| c.ca_cert.as_ref()) {
-        let pem = std::fs::read(path)
-            .with_context(|| format!("cannot read the CA certificate {}", path.display()))?;
-        use rustls_pki_types::pem::PemObject;
-        for cert in rustls_pki_types::CertificateDer::pem_slice_iter(&pem) {
-            roots.add(
-                cert.with_context(|| format!("{} is not a PEM certificate", path.display()))?,
-            )?;
-        }
-    }
-    let config = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Connector::Rustls(Arc::new(config)))
+    Ok(Connector::Rustls(crate::cloud::tls::rustls_config(cloud)?))
 }
 
 /// The error of a refused WebSocket upgrade, as one sentence with the service's reason.

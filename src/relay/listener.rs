@@ -7,16 +7,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use futures::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::client::{Endpoint, TokenSource, upgrade_error, ws_connect};
+use super::protocol::control::{self, ControlMessage, Headers};
 
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub use super::client::Socket;
 
 /// The official reconnect delays.
 pub const BACKOFF_SECS: [u64; 6] = [0, 1, 2, 5, 10, 30];
@@ -40,7 +39,7 @@ pub enum ListenerEvent {
 /// A WebSocket sender waiting to be accepted.
 pub struct IncomingConnection {
     pub id: String,
-    pub headers: serde_json::Map<String, Value>,
+    pub headers: Headers,
     pub remote: String,
     address: String,
     connector: Connector,
@@ -61,9 +60,9 @@ impl IncomingConnection {
         let mut request = self.address.as_str().into_client_request()?;
         if let Some(p) = self
             .headers
-            .get("Sec-WebSocket-Protocol")
-            .and_then(Value::as_str)
-            .and_then(|p| p.split(',').next())
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Sec-WebSocket-Protocol"))
+            .and_then(|(_, p)| p.split(',').next())
         {
             request
                 .headers_mut()
@@ -126,17 +125,18 @@ impl IncomingRequest {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Result<()> {
-        let headers: serde_json::Map<String, Value> = headers
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        let response = json!({"response": {
-            "requestId": self.id, "statusCode": status,
-            "statusDescription": axum::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or(""),
-            "responseHeaders": headers, "body": true,
-        }});
+        let response = ControlMessage::Response(control::Response {
+            request_id: self.id,
+            status_code: status,
+            status_description: axum::http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .map(str::to_string),
+            response_headers: headers.to_vec(),
+            body: true,
+        });
         let messages = vec![
-            Message::Text(response.to_string().into()),
+            Message::Text(response.to_text().into()),
             Message::Binary(body.to_vec().into()),
         ];
         match self.reply {
@@ -388,7 +388,8 @@ async fn serve(
                 match token.token(endpoint).await {
                     Ok(Some((t, exp))) => {
                         expiry = exp;
-                        let _ = tx.send(vec![Message::Text(json!({"renewToken": {"token": t}}).to_string().into())]);
+                        let renew = ControlMessage::RenewToken(control::RenewToken { token: t });
+                        let _ = tx.send(vec![Message::Text(renew.to_text().into())]);
                     }
                     Ok(None) => expiry = None,
                     Err(e) => tracing::warn!("could not renew the listener's token: {e:#}"),
@@ -413,49 +414,47 @@ async fn serve(
                     }
                 }
             }
-            Some(Ok(Message::Text(text))) => {
-                let Ok(v) = serde_json::from_str::<Value>(&text) else {
-                    continue;
-                };
-                if let Some(a) = v.get("accept") {
+            Some(Ok(Message::Text(text))) => match ControlMessage::parse(&text) {
+                Some(ControlMessage::Accept(a)) => {
+                    let remote = a
+                        .remote_endpoint
+                        .map(|r| format!("{}:{}", r.address, r.port))
+                        .unwrap_or_else(|| "?".into());
                     let c = IncomingConnection {
-                        id: a["id"].as_str().unwrap_or_default().into(),
-                        headers: a["connectHeaders"].as_object().cloned().unwrap_or_default(),
-                        remote: format!(
-                            "{}:{}",
-                            a["remoteEndpoint"]["address"].as_str().unwrap_or("?"),
-                            a["remoteEndpoint"]["port"]
-                        ),
-                        address: a["address"].as_str().unwrap_or_default().into(),
+                        id: a.id,
+                        headers: a.connect_headers,
+                        remote,
+                        address: a.address,
                         connector: connector.clone(),
                     };
                     if events.send(ListenerEvent::Connection(c)).await.is_err() {
                         break "nobody is listening for events".into();
                     }
-                } else if let Some(r) = v.get("request") {
-                    let address = r["address"].as_str().unwrap_or_default().to_string();
-                    if r.get("method").is_none() {
-                        // Rendezvous-only: fetch the request over its own socket.
-                        let (connector, events) = (connector.clone(), events.clone());
-                        tokio::spawn(async move {
-                            match rendezvous_request(&address, connector).await {
-                                Ok(req) => {
-                                    let _ = events.send(ListenerEvent::Request(req)).await;
-                                }
-                                Err(e) => tracing::warn!("a request rendezvous failed: {e:#}"),
+                }
+                Some(ControlMessage::Request(r)) if r.method.is_none() => {
+                    // Rendezvous-only: fetch the request over its own socket.
+                    let (connector, events) = (connector.clone(), events.clone());
+                    tokio::spawn(async move {
+                        match rendezvous_request(&r.address, connector).await {
+                            Ok(req) => {
+                                let _ = events.send(ListenerEvent::Request(req)).await;
                             }
-                        });
-                        continue;
-                    }
-                    let req =
-                        request_from(r, address, connector.clone(), Reply::Control(tx.clone()));
-                    if r["body"] == true {
+                            Err(e) => tracing::warn!("a request rendezvous failed: {e:#}"),
+                        }
+                    });
+                }
+                Some(ControlMessage::Request(r)) => {
+                    let has_body = r.body == Some(true);
+                    let req = request_from(r, connector.clone(), Reply::Control(tx.clone()));
+                    if has_body {
                         pending_inline = Some(req);
                     } else if events.send(ListenerEvent::Request(req)).await.is_err() {
                         break "nobody is listening for events".into();
                     }
                 }
-            }
+                // What a listener sends, or what it does not know, is ignored.
+                _ => {}
+            },
             Some(Ok(_)) => {}
         }
     };
@@ -463,21 +462,14 @@ async fn serve(
     reason
 }
 
-fn request_from(r: &Value, address: String, connector: Connector, reply: Reply) -> IncomingRequest {
+fn request_from(r: control::Request, connector: Connector, reply: Reply) -> IncomingRequest {
     IncomingRequest {
-        id: r["id"].as_str().unwrap_or_default().into(),
-        method: r["method"].as_str().unwrap_or("GET").into(),
-        target: r["requestTarget"].as_str().unwrap_or("/").into(),
-        headers: r["requestHeaders"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        id: r.id,
+        method: r.method.unwrap_or_else(|| "GET".into()),
+        target: r.request_target.unwrap_or_else(|| "/".into()),
+        headers: r.request_headers,
         body: Vec::new(),
-        address,
+        address: r.address,
         connector,
         reply,
     }
@@ -491,13 +483,12 @@ async fn rendezvous_request(address: &str, connector: Connector) -> Result<Incom
         .next()
         .await
         .context("the rendezvous closed before the request")??;
-    let v: Value = serde_json::from_str(first.to_text()?)?;
-    let r = v
-        .get("request")
-        .context("the rendezvous did not start with a request")?
-        .clone();
+    let Some(ControlMessage::Request(r)) = ControlMessage::parse(first.to_text()?) else {
+        anyhow::bail!("the rendezvous did not start with a request");
+    };
+    let has_body = r.body == Some(true);
     let mut body = Vec::new();
-    if r["body"] == true {
+    if has_body {
         let m = socket
             .next()
             .await
@@ -505,8 +496,10 @@ async fn rendezvous_request(address: &str, connector: Connector) -> Result<Incom
         body = m.into_data().to_vec();
     }
     let mut req = request_from(
-        &r,
-        address.to_string(),
+        control::Request {
+            address: address.to_string(),
+            ..r
+        },
         connector,
         Reply::Control(mpsc::unbounded_channel().0),
     );

@@ -7,6 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+pub mod ready;
+pub mod tls;
+
+pub use ready::ReadyInfo;
+
 /// The endpoints of one cloud.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cloud {
@@ -84,7 +89,7 @@ impl Cloud {
     }
 
     /// A custom cloud from an emulator's ready file: its endpoints and its CA.
-    pub fn from_ready_file(path: &Path) -> Result<(Self, ReadyFile)> {
+    pub fn from_ready_file(path: &Path) -> Result<(Self, ReadyInfo)> {
         let text = std::fs::read_to_string(path).with_context(|| {
             format!(
                 "cannot read the emulator ready file {}; start the emulator with --ready-file {}",
@@ -92,13 +97,13 @@ impl Cloud {
                 path.display()
             )
         })?;
-        let ready: ReadyFile = serde_json::from_str(&text)
+        let ready: ReadyInfo = serde_json::from_str(&text)
             .with_context(|| format!("{} is not an emulator ready file", path.display()))?;
         Ok((Self::from_ready(&ready), ready))
     }
 
     /// The custom cloud an emulator's ready information describes.
-    pub fn from_ready(ready: &ReadyFile) -> Self {
+    pub fn from_ready(ready: &ReadyInfo) -> Self {
         Self {
             name: "RelayExplorerEmulator".into(),
             authority_host: ready.authority_host.clone(),
@@ -109,31 +114,6 @@ impl Cloud {
             graph_scope: "https://graph.microsoft.com/.default".into(),
             relay_scope: "https://relay.azure.net/.default".into(),
             ca_cert: Some(PathBuf::from(&ready.ca_cert)),
-        }
-    }
-}
-
-/// The part of an emulator's ready file a client needs (the whole file is documented in the
-/// README; see [`crate::emulator::ReadyInfo`]).
-#[derive(Debug, Clone, Deserialize)]
-pub struct ReadyFile {
-    pub tenant_id: String,
-    pub subscription_id: String,
-    pub authority_host: String,
-    pub resource_manager: String,
-    pub graph: String,
-    pub ca_cert: String,
-}
-
-impl From<&crate::emulator::ReadyInfo> for ReadyFile {
-    fn from(r: &crate::emulator::ReadyInfo) -> Self {
-        Self {
-            tenant_id: r.tenant_id.clone(),
-            subscription_id: r.subscription_id.clone(),
-            authority_host: r.authority_host.clone(),
-            resource_manager: r.resource_manager.clone(),
-            graph: r.graph.clone(),
-            ca_cert: r.ca_cert.clone(),
         }
     }
 }
