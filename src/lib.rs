@@ -18,3 +18,4 @@ pub mod files;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod relay;
+pub mod report;

@@ -178,11 +178,24 @@ fn device_code_sign_in_then_a_second_start_refreshes_without_signing_in() {
 fn a_revoked_sign_in_is_a_one_line_error_and_is_forgotten() {
     let emu = TestEmulator::start();
     device_code_run(&emu, "Bob Bauer", true);
+    let vault = relay_explorer::auth::Vault::open();
+    let account = relay_explorer::auth::DeviceCodeCredential::account_key(
+        &emu.ready.authority_host,
+        &emu.ready.tenant_id,
+        relay_explorer::auth::AZURE_CLI_CLIENT_ID,
+    );
+    let kept = || {
+        vault
+            .get(&account, relay_explorer::auth::SecretKind::RefreshToken)
+            .unwrap()
+    };
+    assert!(kept().is_some(), "the sign-in is kept in the keyring");
     // The tenant forgets every refresh token (as when an admin revokes sessions).
-    emu.block_on(async {});
     {
         let shared = emu_shared(&emu);
-        shared.world.lock().refresh_tokens.clear();
+        let mut world = shared.world.lock();
+        assert!(!world.refresh_tokens.is_empty(), "the sign-in has a grant");
+        world.refresh_tokens.clear();
     }
     let mut cmd = emu.cli(&[
         "token",
@@ -196,6 +209,7 @@ fn a_revoked_sign_in_is_a_one_line_error_and_is_forgotten() {
     let err = stderr(&out);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("run the command again to sign in"), "{err}");
+    assert_eq!(kept(), None, "the revoked sign-in was forgotten");
 }
 
 fn emu_shared(emu: &TestEmulator) -> std::sync::Arc<relay_explorer::emulator::Shared> {

@@ -242,10 +242,17 @@ fn entra_identities_listen_and_send_by_their_roles() {
         .recv()
         .await;
         match refused {
-            Some(ListenerEvent::Offline { reason }) => assert!(
-                reason.contains("403") && reason.contains("messages/listen/action"),
-                "{reason}"
-            ),
+            Some(ListenerEvent::Offline { reason, error }) => {
+                assert!(
+                    reason.contains("403") && reason.contains("messages/listen/action"),
+                    "{reason}"
+                );
+                // The refusal is a value: its status, and the role that would grant it.
+                let error = error.expect("a refusal comes with the service's error");
+                assert_eq!(error.status(), Some(403));
+                let hint = error.hint().expect("a missing data action has a hint");
+                assert!(hint.to_string().contains("Azure Relay Listener"), "{hint}");
+            }
             other => panic!("{other:?}"),
         }
         let _l = rig
@@ -636,10 +643,13 @@ fn a_twenty_sixth_listener_is_refused() {
             tls_connector(Some(&rig.cloud)).unwrap(),
         );
         match events.recv().await {
-            Some(ListenerEvent::Offline { reason }) => assert!(
-                reason.contains("403") && reason.contains("25 listeners"),
-                "{reason}"
-            ),
+            Some(ListenerEvent::Offline { reason, error }) => {
+                assert!(
+                    reason.contains("403") && reason.contains("25 listeners"),
+                    "{reason}"
+                );
+                assert_eq!(error.and_then(|e| e.status()), Some(403));
+            }
             other => panic!("{other:?}"),
         }
     });
@@ -688,11 +698,20 @@ fn concurrent_http_requests_each_get_their_own_answer() {
 }
 
 /// A TCP proxy to `target` that can be frozen: bytes stop flowing both ways (nothing is
-/// closed), as when a NAT or load balancer forgets a connection.
-async fn freezable_proxy(target: String) -> (u16, Arc<std::sync::atomic::AtomicBool>) {
+/// closed), as when a NAT or load balancer forgets a connection. It counts the chunks it carried
+/// each way: [0] towards `target`, [1] back.
+async fn freezable_proxy(
+    target: String,
+) -> (
+    u16,
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<[std::sync::atomic::AtomicU64; 2]>,
+) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let frozen = Arc::new(AtomicBool::new(false));
+    let carried: Arc<[std::sync::atomic::AtomicU64; 2]> = Arc::default();
+    let counts = carried.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let flag = frozen.clone();
@@ -703,14 +722,16 @@ async fn freezable_proxy(target: String) -> (u16, Arc<std::sync::atomic::AtomicB
             };
             let (cr, cw) = client.into_split();
             let (sr, sw) = server.into_split();
-            for (mut from, mut to, frozen) in [
+            for (way, mut from, mut to, frozen) in [
                 (
+                    0,
                     Box::new(cr) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
                     Box::new(sw) as Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
                     flag.clone(),
                 ),
-                (Box::new(sr), Box::new(cw), flag.clone()),
+                (1, Box::new(sr), Box::new(cw), flag.clone()),
             ] {
+                let counts = counts.clone();
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 16 * 1024];
                     loop {
@@ -721,6 +742,7 @@ async fn freezable_proxy(target: String) -> (u16, Arc<std::sync::atomic::AtomicB
                         while frozen.load(Ordering::SeqCst) {
                             tokio::time::sleep(Duration::from_millis(20)).await;
                         }
+                        counts[way].fetch_add(1, Ordering::SeqCst);
                         if to.write_all(&buf[..n]).await.is_err() {
                             return;
                         }
@@ -729,7 +751,7 @@ async fn freezable_proxy(target: String) -> (u16, Arc<std::sync::atomic::AtomicB
             }
         }
     });
-    (port, frozen)
+    (port, frozen, carried)
 }
 
 #[test]
@@ -738,7 +760,7 @@ fn an_idle_listener_is_kept_alive_and_a_dead_channel_is_replaced() {
     let rig = Rig::new();
     let direct = rig.endpoint("orders");
     rig.emu.block_on(async {
-        let (port, frozen) = freezable_proxy(format!("127.0.0.1:{}", direct.port)).await;
+        let (port, frozen, carried) = freezable_proxy(format!("127.0.0.1:{}", direct.port)).await;
         let through_proxy = Endpoint::new(&format!("localhost:{port}"), "orders").unwrap();
         let (_handle, mut events) = listener::spawn_with_keep_alive(
             through_proxy,
@@ -748,8 +770,16 @@ fn an_idle_listener_is_kept_alive_and_a_dead_channel_is_replaced() {
         );
         assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
         // Idle for eight keep-alive intervals: pings are answered, nothing drops.
+        let before = [0, 1].map(|w| carried[w].load(Ordering::SeqCst));
         let quiet = tokio::time::timeout(Duration::from_secs(4), events.recv()).await;
         assert!(quiet.is_err(), "an idle listener changed state: {quiet:?}");
+        // Nothing else talks on an idle channel: what crossed the proxy were pings and pongs,
+        // one each way per interval (a few lost to timing at the edges).
+        let [pings, pongs] = [0, 1].map(|w| carried[w].load(Ordering::SeqCst) - before[w]);
+        assert!(
+            (5..=10).contains(&pings) && (5..=10).contains(&pongs),
+            "{pings} pings and {pongs} pongs in eight keep-alive intervals"
+        );
         // The path goes dead without a close: the listener notices and reconnects.
         frozen.store(true, Ordering::SeqCst);
         let event = tokio::time::timeout(Duration::from_secs(5), events.recv())

@@ -9,20 +9,41 @@ use relay_explorer::cloud::Cloud;
 use relay_explorer::relay::client::{Endpoint, TokenSource, tls_connector};
 use relay_explorer::relay::listener::{self, ListenerEvent};
 
-fn start(state: &Path) -> (Child, serde_json::Value) {
+/// An emulator process, killed when dropped (so a failing assert leaks no process).
+struct Emulator(Child);
+
+impl Emulator {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn start(state: &Path) -> (Emulator, serde_json::Value) {
     let ready = state.join("ready.json");
     let _ = std::fs::remove_file(&ready);
-    let child = Command::new(env!("CARGO_BIN_EXE_relay-explorer"))
-        .args(["emulator", "--state-dir"])
-        .arg(state)
-        .arg("--ready-file")
-        .arg(&ready)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Emulator(
+        Command::new(env!("CARGO_BIN_EXE_relay-explorer"))
+            .args(["emulator", "--state-dir"])
+            .arg(state)
+            .arg("--ready-file")
+            .arg(&ready)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let started = Instant::now();
     while !ready.exists() {
+        if started.elapsed() >= Duration::from_secs(30) {
+            child.kill();
+        }
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the emulator did not start"
@@ -79,8 +100,7 @@ fn a_listener_is_back_online_soon_after_the_service_returns() {
             tls_connector(Some(&cloud)).unwrap(),
         );
         assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
-        first.kill().unwrap();
-        first.wait().unwrap();
+        first.kill();
         // The listener notices and starts reconnecting.
         match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
             Ok(Some(ListenerEvent::Reconnecting { .. })) => {}
@@ -109,7 +129,6 @@ fn a_listener_is_back_online_soon_after_the_service_returns() {
             online <= Duration::from_secs(2),
             "back online only after {online:?}"
         );
-        second.kill().unwrap();
-        let _ = second.wait();
+        second.kill();
     });
 }

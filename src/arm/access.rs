@@ -242,26 +242,30 @@ impl Checked {
     }
 }
 
+/// A Resource Manager error with what to do next ("Sign in again."); its hint is the error's.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{error} {advice}")]
+pub struct Actionable {
+    pub error: ArmError,
+    pub advice: &'static str,
+}
+
 /// An error a person can act on, from a refusal or failure of Resource Manager.
 pub fn actionable(e: &ArmError) -> anyhow::Error {
-    match e {
-        ArmError::Service {
-            status: 403,
-            message,
-            ..
-        } => anyhow::anyhow!("{message} Ask an owner of the scope for a role that grants it."),
-        ArmError::Service {
-            status: 401,
-            message,
-            ..
-        } => anyhow::anyhow!("{message} Sign in again."),
-        ArmError::Service { code, message, .. } if code == "SubscriptionNotFound" => {
-            anyhow::anyhow!(
-                "{message} Check the id, or run `relay-explorer ls` to see the subscriptions you can reach."
-            )
+    let advice = match e {
+        ArmError::Service { status: 403, .. } => {
+            "Ask an owner of the scope for a role that grants it."
         }
-        other => anyhow::anyhow!("{other}"),
-    }
+        ArmError::Service { status: 401, .. } => "Sign in again.",
+        ArmError::Service { code, .. } if code == "SubscriptionNotFound" => {
+            "Check the id, or run `relay-explorer ls` to see the subscriptions you can reach."
+        }
+        other => return anyhow::Error::new(other.clone()),
+    };
+    anyhow::Error::new(Actionable {
+        error: e.clone(),
+        advice,
+    })
 }
 
 /// An object id for what the user typed (an object id, a user principal name or a client id),

@@ -47,6 +47,17 @@ impl ArmError {
             _ => None,
         }
     }
+    /// What a person can do about it, read once from the service's words (ARM's
+    /// `AuthorizationFailed` names the action and scope; a credential or TLS failure its cause).
+    pub fn hint(&self) -> Option<crate::access::explain::Hint> {
+        use crate::access::explain::Hint;
+        match self {
+            ArmError::Service { message, .. } => Hint::from_service_message(message),
+            ArmError::Transport { why, .. } => Hint::from_service_message(why),
+            ArmError::Credential(why) => Hint::from_service_message(why),
+        }
+    }
+
     pub fn code(&self) -> Option<&str> {
         match self {
             ArmError::Service { code, .. } => Some(code),

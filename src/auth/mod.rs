@@ -23,6 +23,29 @@ use crate::cloud::Cloud;
 pub use device_code::{DeviceCodeCredential, DeviceCodePrompt, PromptFn, SignInError};
 pub use vault::{SecretKind, Vault};
 
+/// A token could not be had for a scope: the credential's own words (Entra's AADSTS sentence,
+/// the managed-identity endpoint's answer), each cause once.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("could not get a token for {scope}: {message}")]
+pub struct TokenError {
+    pub scope: String,
+    pub message: String,
+}
+
+impl TokenError {
+    pub fn new(scope: &str, e: &(dyn std::error::Error + 'static)) -> Self {
+        Self {
+            scope: scope.to_string(),
+            message: crate::error_chain::error_chain(e),
+        }
+    }
+
+    /// What a person can do about it (read once from the credential's words).
+    pub fn hint(&self) -> Option<crate::access::explain::Hint> {
+        crate::access::explain::Hint::from_service_message(&self.message)
+    }
+}
+
 /// The public client Azure tools use for device-code sign-in (the Azure CLI's).
 pub const AZURE_CLI_CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 

@@ -77,18 +77,9 @@ pub fn run() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {}", with_hint(&format!("{e:#}")));
+            eprintln!("error: {}", crate::report::Report::of(&e));
             1
         }
-    }
-}
-
-/// Adds the missing-permission hint to a refusal that names the action it needed (ARM's
-/// `AuthorizationFailed`, the relay's missing data action).
-pub fn with_hint(message: &str) -> String {
-    match crate::access::explain::Hint::from_service_message(message) {
-        Some(h) => format!("{message} {h}"),
-        None => message.to_string(),
     }
 }
 

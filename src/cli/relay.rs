@@ -152,7 +152,12 @@ pub fn listen(args: ListenArgs) -> Result<()> {
                 Some(ListenerEvent::Reconnecting { after, reason }) => {
                     say(format!("reconnecting in {} s: {reason}", after.as_secs()))
                 }
-                Some(ListenerEvent::Offline { reason }) => break Err(anyhow!("{reason}")),
+                Some(ListenerEvent::Offline { reason, error }) => {
+                    break Err(match error {
+                        Some(e) => e.into(),
+                        None => anyhow!("{reason}"),
+                    });
+                }
                 Some(ListenerEvent::Connection(c)) => {
                     let id = c.id.clone();
                     say(format!("connection {id} from {}", c.remote));
@@ -281,10 +286,12 @@ pub fn send(args: SendArgs) -> Result<()> {
             if !from_listener && !status.is_success() {
                 let text = String::from_utf8_lossy(&bytes);
                 let reason = text.split(" TrackingId:").next().unwrap_or("").trim();
-                bail!(
-                    "the relay refused the request ({}): {reason}",
-                    status.as_u16()
-                );
+                return Err(crate::relay::RelayError::Refused {
+                    what: "the request".into(),
+                    status: status.as_u16(),
+                    reason: reason.to_string(),
+                }
+                .into());
             }
             say(format!(
                 "HTTP/1.1 {} {}",

@@ -25,13 +25,7 @@ pub fn run(args: TokenArgs) -> Result<()> {
             .credential
             .get_token(&[args.scope.as_str()], None)
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "could not get a token for {}: {}",
-                    args.scope,
-                    crate::error_chain::error_chain(&e)
-                )
-            })
+            .map_err(|e| anyhow::Error::new(crate::auth::TokenError::new(&args.scope, &e)))
     })?;
     let secret = token.token.secret();
     if args.decode {

@@ -4,13 +4,35 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 pub mod ready;
 pub mod tls;
 
 pub use ready::ReadyInfo;
+
+/// What can go wrong in choosing a cloud or trusting its servers.
+#[derive(Debug, thiserror::Error)]
+pub enum CloudError {
+    #[error(
+        "unknown cloud '{0}': use AzureCloud, AzureChinaCloud or AzureUSGovernment, or --emulator READY_FILE for a local emulator"
+    )]
+    UnknownCloud(String),
+    #[error(
+        "cannot read the emulator ready file {path}: {why}; start the emulator with --ready-file {path}"
+    )]
+    ReadyFileMissing { path: String, why: String },
+    #[error("{path} is not an emulator ready file: {why}")]
+    ReadyFileInvalid { path: String, why: String },
+    #[error("cannot read the CA certificate {path} of cloud '{cloud}': {why}")]
+    CaUnreadable {
+        path: String,
+        cloud: String,
+        why: String,
+    },
+    #[error("{path} is not a PEM certificate{why}")]
+    CaInvalid { path: String, why: String },
+}
 
 /// The endpoints of one cloud.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,28 +99,26 @@ impl Cloud {
     }
 
     /// A preset by name (case-insensitive; `azure`, `china`, `usgov` are accepted too).
-    pub fn by_name(name: &str) -> Result<Self> {
+    pub fn by_name(name: &str) -> Result<Self, CloudError> {
         match name.to_ascii_lowercase().as_str() {
             "azurecloud" | "azure" | "public" => Ok(Self::azure_public()),
             "azurechinacloud" | "china" => Ok(Self::azure_china()),
             "azureusgovernment" | "usgov" | "usgovernment" => Ok(Self::azure_us_government()),
-            _ => bail!(
-                "unknown cloud '{name}': use AzureCloud, AzureChinaCloud or AzureUSGovernment, or --emulator READY_FILE for a local emulator"
-            ),
+            _ => Err(CloudError::UnknownCloud(name.to_string())),
         }
     }
 
     /// A custom cloud from an emulator's ready file: its endpoints and its CA.
-    pub fn from_ready_file(path: &Path) -> Result<(Self, ReadyInfo)> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "cannot read the emulator ready file {}; start the emulator with --ready-file {}",
-                path.display(),
-                path.display()
-            )
+    pub fn from_ready_file(path: &Path) -> Result<(Self, ReadyInfo), CloudError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CloudError::ReadyFileMissing {
+            path: path.display().to_string(),
+            why: e.to_string(),
         })?;
-        let ready: ReadyInfo = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not an emulator ready file", path.display()))?;
+        let ready: ReadyInfo =
+            serde_json::from_str(&text).map_err(|e| CloudError::ReadyFileInvalid {
+                path: path.display().to_string(),
+                why: e.to_string(),
+            })?;
         Ok((Self::from_ready(&ready), ready))
     }
 

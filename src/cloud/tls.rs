@@ -8,25 +8,29 @@ use anyhow::{Context, Result};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use super::Cloud;
+use super::{Cloud, CloudError};
 
 /// The cloud's own CA certificates (none for Azure's public and sovereign clouds).
-pub fn ca_certificates(cloud: &Cloud) -> Result<Vec<CertificateDer<'static>>> {
+pub fn ca_certificates(cloud: &Cloud) -> Result<Vec<CertificateDer<'static>>, CloudError> {
     let Some(path) = &cloud.ca_cert else {
         return Ok(Vec::new());
     };
-    let pem = std::fs::read(path).with_context(|| {
-        format!(
-            "cannot read the CA certificate {} of cloud '{}'",
-            path.display(),
-            cloud.name
-        )
+    let pem = std::fs::read(path).map_err(|e| CloudError::CaUnreadable {
+        path: path.display().to_string(),
+        cloud: cloud.name.clone(),
+        why: e.to_string(),
     })?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
+        .map_err(|e| CloudError::CaInvalid {
+            path: path.display().to_string(),
+            why: format!(" ({e:?})"),
+        })?;
     if certs.is_empty() {
-        anyhow::bail!("{} holds no PEM certificate", path.display());
+        return Err(CloudError::CaInvalid {
+            path: path.display().to_string(),
+            why: ": it holds no certificate".into(),
+        });
     }
     Ok(certs)
 }

@@ -13,7 +13,7 @@ use super::widgets::copy_button;
 pub enum Outcome {
     Running,
     Done(Duration),
-    Failed(String, Duration),
+    Failed(crate::report::Report, Duration),
 }
 
 #[derive(Debug, Clone)]
@@ -59,7 +59,12 @@ impl ActivityLog {
     }
 
     /// Records the outcome; says whether the entry was a logged one.
-    pub fn finish(&mut self, id: u64, result: Result<(), String>, elapsed: Duration) -> bool {
+    pub fn finish(
+        &mut self,
+        id: u64,
+        result: Result<(), crate::report::Report>,
+        elapsed: Duration,
+    ) -> bool {
         let Some(e) = self.entries.iter_mut().find(|e| e.id == id) else {
             return false;
         };
@@ -153,7 +158,7 @@ impl App {
                             }
                             ui.add(
                                 egui::Label::new(
-                                    RichText::new(m).color(ui.visuals().error_fg_color),
+                                    RichText::new(m.to_string()).color(ui.visuals().error_fg_color),
                                 )
                                 .truncate(),
                             );
@@ -172,7 +177,7 @@ impl App {
                 .show(ui.ctx(), |ui| {
                     ui.strong(&e.label);
                     if let Outcome::Failed(m, _) = &e.outcome {
-                        ui.label(crate::cli::with_hint(m));
+                        ui.label(m.to_string());
                     }
                     if let Some(c) = &e.command {
                         ui.label("To try it from a terminal:");
@@ -203,6 +208,6 @@ mod tests {
         );
         let outcomes: Vec<_> = log.entries().map(|e| e.outcome.clone()).collect();
         assert_eq!(outcomes[0], Outcome::Done(Duration::from_millis(3)));
-        assert!(matches!(&outcomes[1], Outcome::Failed(m, _) if m == "403"));
+        assert!(matches!(&outcomes[1], Outcome::Failed(m, _) if m.message == "403"));
     }
 }

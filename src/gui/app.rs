@@ -22,6 +22,7 @@ use super::tree::{self, Kind, Load, Tree, TreeNode};
 use crate::arm::tree::{Include, Node, Scope};
 use crate::arm::{RELAY_API, RESOURCES_API};
 use crate::auth::{AuthMethod, SecretKind, Vault};
+use crate::report::Report;
 
 /// Where the app keeps its files, and which keyring it uses.
 pub struct AppOptions {
@@ -92,7 +93,7 @@ pub enum EmulatorState {
     NotNeeded,
     Starting,
     Running,
-    Failed(String),
+    Failed(Report),
 }
 
 /// What a view asked for while drawing; run once at the end of the frame.
@@ -122,7 +123,7 @@ pub struct App {
     pub accounts: Vec<AccountConfig>,
     pub(super) sessions: HashMap<String, Arc<Session>>,
     /// Why an account has no tree, by account id.
-    pub(super) account_errors: HashMap<String, String>,
+    pub(super) account_errors: HashMap<String, Report>,
     /// Accounts added in this run that have not signed in yet (removed if they fail).
     pub(super) new_accounts: HashSet<String>,
     /// Secrets of accounts being added, on their way to the keyring (never persisted here).
@@ -179,7 +180,7 @@ impl App {
                 } else {
                     format!("{e:#}")
                 };
-                activity.finish(id, Err(why), Duration::ZERO);
+                activity.finish(id, Err(why.into()), Duration::ZERO);
                 (Vec::new(), false)
             }
         };
@@ -322,7 +323,7 @@ impl App {
                 }))
             }
             .await
-            .map_err(|e| format!("the local emulator did not start: {e:#}"));
+            .map_err(|e| Report::of(&e.context("the local emulator did not start")));
             drop(backend);
             Event::Emulator(result)
         });
@@ -355,9 +356,9 @@ impl App {
                 return;
             }
             if let Err(e) = file.save(&keep) {
-                backend.emit(Event::AccountsSaved(Err(format!(
+                backend.emit(Event::AccountsSaved(Err(Report::message(format!(
                     "Could not save the accounts: {e:#}"
-                ))));
+                )))));
             }
         });
     }
@@ -486,14 +487,14 @@ impl App {
                     return Event::Directory {
                         account: account_id,
                         session: None,
-                        result: Err(format!("{e:#}")),
+                        result: Err(Report::of(&e)),
                     };
                 }
                 Err(e) => {
                     return Event::Directory {
                         account: account_id,
                         session: None,
-                        result: Err(format!("signing in stopped: {e}")),
+                        result: Err(Report::message(format!("signing in stopped: {e}"))),
                     };
                 }
             };
@@ -570,8 +571,7 @@ impl App {
         });
     }
 
-    fn fail_account(&mut self, account_id: &str, error: String) {
-        let error = crate::cli::with_hint(&error);
+    fn fail_account(&mut self, account_id: &str, error: Report) {
         if self.new_accounts.remove(account_id) {
             let label = self
                 .accounts
@@ -583,7 +583,7 @@ impl App {
                 .error(format!("Could not add {label}: {error}"))
                 .duration(Some(Duration::from_secs(10)));
             if let Some(d) = &mut self.add_account {
-                d.error = Some(error.clone());
+                d.error = Some(error.to_string());
                 d.busy = false;
             }
             self.accounts.retain(|a| a.id != account_id);
@@ -715,7 +715,7 @@ impl App {
                     }
                     Err(e) => {
                         if let Some(n) = self.tree.get_mut(&key) {
-                            n.load = Load::Failed(crate::cli::with_hint(&e));
+                            n.load = Load::Failed(e);
                         }
                     }
                 }
@@ -728,7 +728,7 @@ impl App {
                             n.arm = Some(node);
                         }
                     }
-                    Err(e) if e.contains("404") || e.contains("NotFound") => {
+                    Err(e) if e.is_not_found() => {
                         self.tree.remove(&key);
                     }
                     Err(_) => {}
@@ -749,7 +749,7 @@ impl App {
                 let user_started = self.activity.finish(id, result, elapsed);
                 if let (Some(e), true) = (failed, user_started) {
                     self.toasts
-                        .error(crate::cli::with_hint(&e))
+                        .error(e.to_string())
                         .duration(Some(Duration::from_secs(8)));
                 }
             }
@@ -773,7 +773,9 @@ impl App {
             }
             Event::Saved(Err(_)) => {}
             Event::AccountsSaved(Err(e)) => {
-                self.toasts.error(e).duration(Some(Duration::from_secs(8)));
+                self.toasts
+                    .error(e.to_string())
+                    .duration(Some(Duration::from_secs(8)));
             }
             other => self.details.on_event(other),
         }
@@ -1048,7 +1050,7 @@ impl App {
                 .get(&id, RELAY_API)
                 .await
                 .map(|v| Node::from_value(&v))
-                .map_err(|e| format!("{e}"));
+                .map_err(|e| Report::arm(&e));
             Event::Entity { id, result }
         });
     }
@@ -1160,7 +1162,7 @@ impl App {
                     }
                     EmulatorState::Failed(e) => {
                         ui.colored_label(ui.visuals().error_fg_color, "emulator failed")
-                            .on_hover_text(e);
+                            .on_hover_text(e.to_string());
                     }
                     _ => {}
                 }
@@ -1307,7 +1309,7 @@ impl App {
                 }
                 Load::Failed(e) => {
                     ui.colored_label(ui.visuals().error_fg_color, "failed")
-                        .on_hover_text(e.as_str());
+                        .on_hover_text(e.to_string());
                 }
                 _ => {}
             }
@@ -1578,7 +1580,7 @@ fn kind_badge(kind: Kind, visuals: &egui::Visuals) -> (String, egui::Color32) {
 }
 
 /// Tenants and subscriptions of a signed-in account.
-async fn load_directory(session: &Session) -> Result<Directory, String> {
+async fn load_directory(session: &Session) -> Result<Directory, Report> {
     let arm = session
         .arm
         .as_ref()
@@ -1586,7 +1588,7 @@ async fn load_directory(session: &Session) -> Result<Directory, String> {
     let subs = arm
         .list("/subscriptions", RESOURCES_API)
         .await
-        .map_err(|e| crate::cli::with_hint(&format!("{:#}", crate::arm::access::actionable(&e))))?;
+        .map_err(|e| Report::arm(&e))?;
     let tenants = arm
         .list("/tenants", RESOURCES_API)
         .await
@@ -1634,7 +1636,7 @@ async fn load_directory(session: &Session) -> Result<Directory, String> {
 async fn load_subscription_tree(
     session: &Session,
     subscription: &str,
-) -> Result<Vec<Node>, String> {
+) -> Result<Vec<Node>, Report> {
     let arm = session
         .arm
         .as_ref()
@@ -1644,8 +1646,7 @@ async fn load_subscription_tree(
         arm.tree(&scope, Include::default()),
         arm.signalr_resources(subscription)
     );
-    let mut nodes = tree
-        .map_err(|e| crate::cli::with_hint(&format!("{:#}", crate::arm::access::actionable(&e))))?;
+    let mut nodes = tree.map_err(|e| Report::arm(&e))?;
     if let Ok(list) = signalr {
         nodes.extend(list.iter().map(Node::from_value));
     }

@@ -22,6 +22,7 @@ use crate::arm::relay::AccessKeys;
 use crate::arm::tree::Node;
 use crate::relay::client::{Endpoint, TokenSource};
 use crate::relay::listener::{self, IncomingConnection, IncomingRequest, ListenerEvent};
+use crate::report::Report;
 
 /// The embedded emulator, once it runs.
 pub struct Embedded {
@@ -43,53 +44,53 @@ pub struct Directory {
 
 /// What background work reports.
 pub enum Event {
-    Emulator(Result<Arc<Embedded>, String>),
+    Emulator(Result<Arc<Embedded>, Report>),
     DeviceCode(PendingDeviceCode),
     Directory {
         account: String,
         session: Option<Arc<super::accounts::Session>>,
-        result: Result<Directory, String>,
+        result: Result<Directory, Report>,
     },
     /// A subscription's resource groups, namespaces, entities and SignalR resources.
     Subtree {
         account: String,
         subscription: String,
-        result: Result<Vec<Node>, String>,
+        result: Result<Vec<Node>, Report>,
     },
     Entity {
         id: String,
-        result: Result<Node, String>,
+        result: Result<Node, Report>,
     },
     Rules {
         entity: String,
-        result: Result<Vec<Node>, String>,
+        result: Result<Vec<Node>, Report>,
     },
     Keys {
         rule_id: String,
-        result: Result<AccessKeys, String>,
+        result: Result<AccessKeys, Report>,
     },
     RoleAssignments {
         scope: String,
-        result: Result<Vec<Node>, String>,
+        result: Result<Vec<Node>, Report>,
     },
     WhoCan {
         entity: String,
-        result: Result<Vec<WhoRow>, String>,
+        result: Result<Vec<WhoRow>, Report>,
     },
     Checked {
         slot: super::details::CheckSlot,
-        result: Result<Checked, String>,
+        result: Result<Checked, Report>,
     },
     Identities {
         account: String,
-        result: Result<Vec<serde_json::Value>, String>,
+        result: Result<Vec<serde_json::Value>, Report>,
     },
     /// Something was created, changed or deleted: reload what shows it.
     Changed {
         account: String,
         subscription: String,
         message: String,
-        result: Result<(), String>,
+        result: Result<(), Report>,
     },
     Console {
         id: u64,
@@ -97,18 +98,18 @@ pub enum Event {
     },
     ActivityDone {
         id: u64,
-        result: Result<(), String>,
+        result: Result<(), Report>,
         elapsed: Duration,
     },
     /// A file was written (transcript export).
-    Saved(Result<String, String>),
+    Saved(Result<String, Report>),
     /// The accounts file could not be written.
-    AccountsSaved(Result<(), String>),
+    AccountsSaved(Result<(), Report>),
 }
 
 impl Event {
     /// The failure this event reports, if it is one.
-    fn failure(&self) -> Option<String> {
+    fn failure(&self) -> Option<Report> {
         let e = match self {
             Event::Emulator(Err(e))
             | Event::Directory { result: Err(e), .. }
@@ -134,7 +135,7 @@ pub enum LinkState {
     Starting,
     Online,
     Reconnecting { at: Instant, reason: String },
-    Offline { reason: String },
+    Offline { reason: Report },
 }
 
 /// Something waiting for the user: a WebSocket sender to accept or reject, an HTTP request to
@@ -388,11 +389,11 @@ impl Backend {
             let target = match target.await {
                 Ok(t) => t,
                 Err(e) => {
-                    let reason = format!("{e:#}");
+                    let reason = Report::of(&e);
                     out.entry(Entry::new(
                         Direction::Info,
                         EventKind::Error,
-                        reason.clone(),
+                        reason.to_string(),
                     ));
                     out.send(ConsoleEvent::State(LinkState::Offline { reason }));
                     return;
@@ -480,7 +481,11 @@ async fn listen_actor(
                         out.entry(Entry::new(Direction::Info, EventKind::State, format!("reconnecting in {} s: {reason}", after.as_secs())));
                         out.send(ConsoleEvent::State(LinkState::Reconnecting { at: Instant::now() + after, reason }));
                     }
-                    ListenerEvent::Offline { reason } => {
+                    ListenerEvent::Offline { reason, error } => {
+                        let reason = match error {
+                            Some(e) => Report::of(&e.into()),
+                            None => reason.into(),
+                        };
                         out.entry(Entry::new(Direction::Info, EventKind::State, format!("offline: {reason}")));
                         out.send(ConsoleEvent::State(LinkState::Offline { reason }));
                         break;
@@ -759,11 +764,11 @@ async fn send_actor(
     {
         Ok(s) => s,
         Err(e) => {
-            let reason = format!("{e:#}");
+            let reason = Report::of(&e);
             out.entry(Entry::new(
                 Direction::Info,
                 EventKind::Error,
-                reason.clone(),
+                reason.to_string(),
             ));
             out.send(ConsoleEvent::State(LinkState::Offline { reason }));
             return;
@@ -824,5 +829,7 @@ async fn send_actor(
         EventKind::State,
         reason.clone(),
     ));
-    out.send(ConsoleEvent::State(LinkState::Offline { reason }));
+    out.send(ConsoleEvent::State(LinkState::Offline {
+        reason: reason.into(),
+    }));
 }

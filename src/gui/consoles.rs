@@ -18,8 +18,9 @@ use super::backend::{
 use super::details::Fetch;
 use super::transcript::{Direction, Entry, EventKind, Rates, Transcript};
 use super::tree::TreeNode;
-use super::widgets::{copy_button, error_text};
+use super::widgets::{copy_button, report_ui};
 use crate::relay::client::{Endpoint, TokenSource};
+use crate::report::Report;
 
 /// How a console's requests are authorised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +123,7 @@ pub struct Console {
     pub ws_suffix: String,
     pub body_view: BodyView,
     pub follow: bool,
-    pub error: Option<String>,
+    pub error: Option<Report>,
     pub shown: Shown,
     /// The filtered view's rows, for (events pushed, events dropped, filter).
     filtered: ((u64, u64, Shown), Vec<usize>),
@@ -202,8 +203,8 @@ impl Console {
         match e {
             ConsoleEvent::State(s) => {
                 if let LinkState::Offline { reason } = &s {
-                    if reason != "stopped" && reason != "closed" {
-                        self.error = Some(crate::cli::with_hint(reason));
+                    if reason.message != "stopped" && reason.message != "closed" {
+                        self.error = Some(reason.clone());
                     }
                     self.link = None;
                     self.pending.clear();
@@ -300,15 +301,10 @@ impl Console {
                         .arm
                         .as_ref()
                         .context("this account has no Resource Manager access")?;
-                    let keys = arm.list_keys(&rule_id).await.map_err(|e| {
-                        anyhow::anyhow!(
-                            "{}",
-                            crate::cli::with_hint(&format!(
-                                "{:#}",
-                                crate::arm::access::actionable(&e)
-                            ))
-                        )
-                    })?;
+                    let keys = arm
+                        .list_keys(&rule_id)
+                        .await
+                        .map_err(|e| crate::arm::access::actionable(&e))?;
                     TokenSource::Sas {
                         key_name: keys.key_name.clone().unwrap_or(name),
                         key: keys.primary_key.clone(),
@@ -645,7 +641,7 @@ impl App {
                 }
             });
             if let Some(e) = &c.error {
-                error_text(ui, e);
+                report_ui(ui, e);
             }
             if c.listen {
                 ui.horizontal_wrapped(|ui| {
@@ -916,7 +912,7 @@ impl App {
                     tokio::fs::write(&path, text)
                         .await
                         .map(|_| path.display().to_string())
-                        .map_err(|e| format!("could not write {}: {e}", path.display())),
+                        .map_err(|e| format!("could not write {}: {e}", path.display()).into()),
                 )
             });
         }

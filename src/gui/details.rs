@@ -11,19 +11,20 @@ use super::app::{Action, App};
 use super::backend::Event;
 use super::dialogs::{Confirm, ConfirmAction};
 use super::tree::{self, Kind, Load};
-use super::widgets::{copy_button, dot, error_text, masked, section};
+use super::widgets::{copy_button, dot, error_text, masked, report_ui, section};
 use crate::access::explain::{self, Blocker, Grant, WhoRow};
 use crate::arm::RELAY_API;
 use crate::arm::access::Checked;
 use crate::arm::relay::AccessKeys;
 use crate::arm::tree::Node;
+use crate::report::Report;
 
 /// A value fetched in the background: pending (keeping what was there), ready, or failed.
 #[derive(Debug, Clone)]
 pub enum Fetch<T> {
     Pending(Option<T>),
     Ready(T),
-    Failed(String, Option<T>),
+    Failed(Report, Option<T>),
     /// Shown while it is fetched again (after a change).
     Stale(T),
 }
@@ -45,7 +46,7 @@ impl<T> Fetch<T> {
         self.take().map(Fetch::Stale)
     }
 
-    fn resolve(previous: Option<Fetch<T>>, result: Result<T, String>) -> Fetch<T> {
+    fn resolve(previous: Option<Fetch<T>>, result: Result<T, Report>) -> Fetch<T> {
         match result {
             Ok(v) => Fetch::Ready(v),
             Err(e) => Fetch::Failed(e, previous.and_then(Fetch::take)),
@@ -269,8 +270,8 @@ impl DetailsState {
     }
 }
 
-fn hint(e: &crate::arm::ArmError) -> String {
-    crate::cli::with_hint(&format!("{:#}", crate::arm::access::actionable(e)))
+fn hint(e: &crate::arm::ArmError) -> Report {
+    Report::arm(e)
 }
 
 impl App {
@@ -426,7 +427,7 @@ impl App {
             let result = async {
                 let mut assignments = arm.assignments_reaching(&id).await.map_err(|e| hint(&e))?;
                 graph.name_principals(&mut assignments).await.ok();
-                Ok::<_, String>(assignments)
+                Ok::<_, Report>(assignments)
             }
             .await;
             Event::RoleAssignments {
@@ -461,7 +462,7 @@ impl App {
         self.backend.spawn(activity, async move {
             let result = crate::arm::access::who_can(&arm, &graph, &id)
                 .await
-                .map_err(|e| crate::cli::with_hint(&format!("{e:#}")));
+                .map_err(|e| Report::of(&e));
             Event::WhoCan { entity, result }
         });
     }
@@ -491,7 +492,7 @@ impl App {
         self.backend.spawn(activity, async move {
             let result = crate::arm::access::check(&arm, &graph, &id, &who, &action)
                 .await
-                .map_err(|e| crate::cli::with_hint(&format!("{e:#}")));
+                .map_err(|e| Report::of(&e));
             Event::Checked { slot, result }
         });
     }
@@ -681,7 +682,7 @@ impl App {
             return;
         }
         if let Load::Failed(e) = &node.load {
-            error_text(ui, e);
+            report_ui(ui, e);
         }
         let Some(n) = &node.arm else {
             ui.label("A tenant of this account. Expand it to see its subscriptions.");
@@ -848,7 +849,7 @@ impl App {
             ));
         }
         if let Some(e) = self.account_errors.get(&account.id) {
-            error_text(ui, e);
+            report_ui(ui, e);
             if ui.button("Sign in again").clicked() {
                 self.actions.push(Action::SignIn(account.id.clone()));
             }
@@ -1041,7 +1042,7 @@ impl App {
         self.request_rules(key);
         let fetch = self.details.rules.get(key).cloned();
         if let Some(Fetch::Failed(e, _)) = &fetch {
-            error_text(ui, e);
+            report_ui(ui, e);
         }
         if matches!(fetch, Some(Fetch::Pending(None)) | None) {
             ui.horizontal(|ui| {
@@ -1151,7 +1152,7 @@ impl App {
                     Some(Fetch::Pending(_) | Fetch::Stale(_)) => {
                         ui.spinner();
                     }
-                    Some(Fetch::Failed(e, _)) => error_text(ui, &e),
+                    Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
                     Some(Fetch::Ready(k)) => {
                         let shown = self.details.revealed.contains(&rk);
                         egui::Grid::new(("keys", &rk))
@@ -1211,7 +1212,7 @@ impl App {
         let fetch = self.details.assignments.get(key).cloned();
         let list = match &fetch {
             Some(Fetch::Failed(e, _)) => {
-                error_text(ui, e);
+                report_ui(ui, e);
                 return;
             }
             Some(f) => f.value().cloned(),
@@ -1381,7 +1382,7 @@ impl App {
             Some(Fetch::Pending(_)) => {
                 ui.spinner();
             }
-            Some(Fetch::Failed(e, _)) => error_text(ui, &e),
+            Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
             Some(Fetch::Ready(c) | Fetch::Stale(c)) => verdict_ui(ui, &c),
             None => {}
         }
@@ -1403,7 +1404,7 @@ impl App {
                     ui.label("Evaluating role assignments, deny assignments and SAS rules…");
                 });
             }
-            Some(Fetch::Failed(e, _)) => error_text(ui, &e),
+            Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
             Some(f) => {
                 let rows = f.value().cloned().unwrap_or_default();
                 // Listen and Send are Relay's data actions; a SignalR resource is reached by
@@ -1495,7 +1496,7 @@ impl App {
                     None | Some(Fetch::Pending(None)) => {
                         ui.spinner();
                     }
-                    Some(Fetch::Failed(e, _)) => error_text(ui, &e),
+                    Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
                     Some(f) => {
                         let list = f.value().cloned().unwrap_or_default();
                         if list.is_empty() {
@@ -1538,7 +1539,7 @@ impl App {
                                                 ui.spinner();
                                             }
                                             Some(Fetch::Failed(e, _)) => {
-                                                ui.colored_label(ui.visuals().error_fg_color, "?").on_hover_text(e);
+                                                ui.colored_label(ui.visuals().error_fg_color, "?").on_hover_text(e.to_string());
                                             }
                                             Some(Fetch::Ready(c)) => {
                                                 let (mark, color) = if c.verdict.allowed { ("yes", Color32::from_rgb(60, 170, 90)) } else { ("no", ui.visuals().error_fg_color) };

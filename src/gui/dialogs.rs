@@ -492,7 +492,7 @@ impl App {
                         }
                     });
                     if let Some(e) = self.account_errors.get(&a.id) {
-                        error_text(ui, e);
+                        super::widgets::report_ui(ui, e);
                     }
                     let Some(dir) = self.directories.get(&a.id).cloned() else {
                         continue;

@@ -62,7 +62,7 @@ pub enum Load {
     NotLoaded,
     Loading,
     Loaded,
-    Failed(String),
+    Failed(crate::report::Report),
 }
 
 #[derive(Debug, Clone)]

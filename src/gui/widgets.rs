@@ -82,6 +82,14 @@ pub fn error_text(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(RichText::new(text).color(ui.visuals().error_fg_color)).wrap());
 }
 
+/// A failure: what went wrong, and below it the hint of what to do, when there is one.
+pub fn report_ui(ui: &mut egui::Ui, report: &crate::report::Report) {
+    error_text(ui, &report.message);
+    if let Some(h) = &report.hint {
+        ui.add(egui::Label::new(RichText::new(h.to_string()).italics()).wrap());
+    }
+}
+
 pub fn section(ui: &mut egui::Ui, title: &str) {
     ui.label(RichText::new(title).strong().size(15.0));
 }

@@ -169,12 +169,7 @@ impl TokenSource {
                 let t = credential
                     .get_token(&[scope.as_str()], None)
                     .await
-                    .map_err(|e| {
-                        anyhow::anyhow!(
-                            "could not get a Relay token: {}",
-                            crate::error_chain::error_chain(&e)
-                        )
-                    })?;
+                    .map_err(|e| RelayError::Token(crate::error_chain::error_chain(&e)))?;
                 Some((
                     t.token.secret().to_string(),
                     Some(t.expires_on.unix_timestamp()),
@@ -226,32 +221,7 @@ pub fn tls_connector(cloud: Option<&Cloud>) -> Result<Connector> {
     Ok(Connector::Rustls(crate::cloud::tls::rustls_config(cloud)?))
 }
 
-/// The error of a refused WebSocket upgrade, as one sentence with the service's reason.
-pub fn upgrade_error(e: tokio_tungstenite::tungstenite::Error, what: &str) -> anyhow::Error {
-    match e {
-        tokio_tungstenite::tungstenite::Error::Http(response) => {
-            let status = response.status();
-            let body = response
-                .body()
-                .as_deref()
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default();
-            let reason = body
-                .split(" TrackingId:")
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            let reason = if reason.is_empty() {
-                status.canonical_reason().unwrap_or("refused").to_string()
-            } else {
-                reason
-            };
-            anyhow::anyhow!("{what} was refused ({}): {reason}", status.as_u16())
-        }
-        other => anyhow::anyhow!("{what} failed: {other}"),
-    }
-}
+pub use super::error::{RelayError, upgrade_error};
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,8 @@ use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use super::client::{Endpoint, TokenSource, upgrade_error, ws_connect};
+use super::client::{Endpoint, TokenSource, ws_connect};
+use super::error::{RelayError, upgrade_error};
 use super::protocol::control::{self, ControlMessage, Headers};
 
 pub use super::client::Socket;
@@ -28,9 +29,10 @@ pub enum ListenerEvent {
         after: Duration,
         reason: String,
     },
-    /// The listener stopped for good.
+    /// The listener stopped for good: why, and the service's refusal when that was it.
     Offline {
         reason: String,
+        error: Option<RelayError>,
     },
     Connection(IncomingConnection),
     Request(IncomingRequest),
@@ -86,7 +88,7 @@ impl IncomingConnection {
                 Ok(())
             }
             Ok(_) => Ok(()),
-            Err(e) => Err(upgrade_error(e, "rejecting the connection")),
+            Err(e) => Err(upgrade_error(e, "rejecting the connection").into()),
         }
     }
 }
@@ -206,11 +208,12 @@ pub fn spawn_with_keep_alive(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         tokio::select! {
-            reason = run(endpoint, token, connector, keep_alive, events.clone()) => {
-                let _ = events.send(ListenerEvent::Offline { reason }).await;
+            (reason, error) = run(endpoint, token, connector, keep_alive, events.clone()) => {
+                let _ = events.send(ListenerEvent::Offline { reason, error }).await;
             }
             _ = stop_rx => {
-                let _ = events.send(ListenerEvent::Offline { reason: "stopped".into() }).await;
+                let offline = ListenerEvent::Offline { reason: "stopped".into(), error: None };
+                let _ = events.send(offline).await;
             }
         }
     });
@@ -226,47 +229,42 @@ async fn connect_control(
     endpoint: &Endpoint,
     token: &TokenSource,
     connector: &Connector,
-) -> Result<(Socket, Option<i64>), (Option<u16>, String)> {
+) -> Result<(Socket, Option<i64>), RelayError> {
+    let what = || format!("listening on '{}'", endpoint.entity);
     let issued = token
         .token(endpoint)
         .await
-        .map_err(|e| (None, e.to_string()))?;
+        .map_err(|e| match e.downcast() {
+            Ok(relay) => relay,
+            Err(other) => RelayError::Token(format!("{other:#}")),
+        })?;
     let mut request = endpoint
         .ws_url("listen", "", &[])
         .into_client_request()
-        .map_err(|e| (None, e.to_string()))?;
+        .map_err(|e| RelayError::Failed {
+            what: what(),
+            why: e.to_string(),
+        })?;
     let mut expiry = None;
     if let Some((t, exp)) = issued {
         request.headers_mut().insert(
             "ServiceBusAuthorization",
-            t.parse()
-                .map_err(|_| (None, "the token is not a valid header value".to_string()))?,
+            t.parse().map_err(|_| {
+                RelayError::Token("the token is not a valid header value".to_string())
+            })?,
         );
         expiry = exp;
     }
     let connecting = tokio::time::timeout(CONNECT_TIMEOUT, ws_connect(request, connector.clone()));
     let Ok(connected) = connecting.await else {
-        return Err((
-            None,
-            format!(
-                "listening on '{}' timed out after {} s",
-                endpoint.entity,
-                CONNECT_TIMEOUT.as_secs()
-            ),
-        ));
+        return Err(RelayError::TimedOut {
+            what: what(),
+            secs: CONNECT_TIMEOUT.as_secs(),
+        });
     };
     match connected {
         Ok(socket) => Ok((socket, expiry)),
-        Err(e) => {
-            let status = match &e {
-                tokio_tungstenite::tungstenite::Error::Http(r) => Some(r.status().as_u16()),
-                _ => None,
-            };
-            Err((
-                status,
-                upgrade_error(e, &format!("listening on '{}'", endpoint.entity)).to_string(),
-            ))
-        }
+        Err(e) => Err(upgrade_error(e, &what())),
     }
 }
 
@@ -277,7 +275,7 @@ async fn run(
     connector: Connector,
     keep_alive: Duration,
     events: mpsc::Sender<ListenerEvent>,
-) -> String {
+) -> (String, Option<RelayError>) {
     let mut attempt = 0usize;
     let mut ever_online = false;
     loop {
@@ -286,14 +284,15 @@ async fn run(
                 ever_online = true;
                 attempt = 0;
                 if events.send(ListenerEvent::Online).await.is_err() {
-                    return "nobody is listening for events".into();
+                    return ("nobody is listening for events".into(), None);
                 }
                 let why = serve(
                     socket, expiry, &endpoint, &token, &connector, keep_alive, &events,
                 )
                 .await;
                 if why.starts_with("1001") {
-                    return format!("hybrid connection '{}' was deleted", endpoint.entity);
+                    let reason = format!("hybrid connection '{}' was deleted", endpoint.entity);
+                    return (reason, None);
                 }
                 let after = Duration::from_secs(BACKOFF_SECS[attempt.min(BACKOFF_SECS.len() - 1)]);
                 attempt += 1;
@@ -302,11 +301,12 @@ async fn run(
                     .await;
                 tokio::time::sleep(after).await;
             }
-            Err((status, why)) => {
+            Err(e) => {
                 // A first failure is the caller's to see (as .NET's OpenAsync); a 404 always ends it.
-                if !ever_online || status == Some(404) {
-                    return why;
+                if !ever_online || e.is_not_found() {
+                    return (e.to_string(), Some(e));
                 }
+                let why = e.to_string();
                 let after = Duration::from_secs(BACKOFF_SECS[attempt.min(BACKOFF_SECS.len() - 1)]);
                 attempt += 1;
                 let _ = events
@@ -533,7 +533,7 @@ pub async fn connect(
     }
     ws_connect(request, connector)
         .await
-        .map_err(|e| upgrade_error(e, &format!("connecting to '{}'", endpoint.entity)))
+        .map_err(|e| upgrade_error(e, &format!("connecting to '{}'", endpoint.entity)).into())
 }
 
 /// Sends an HTTP request to a hybrid connection.

@@ -3,7 +3,9 @@
 //! `client` where an entity is and how to authorise; `listener` the listener and the senders.
 
 pub mod client;
+pub mod error;
 pub mod listener;
 pub mod protocol;
 
+pub use error::RelayError;
 pub use protocol::ws::write_batches;
