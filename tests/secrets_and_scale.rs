@@ -88,8 +88,11 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
         .expect("the sign-in is remembered in the keyring");
     vault.delete(&account, SecretKind::RefreshToken).unwrap();
 
-    // …and none of these is in a file under the user's folders, nor in any log line.
-    let files = all_text_below(&emu.home());
+    // …and none of these is in any file the run wrote — the CLI's home, config, data, state and
+    // cache folders, the emulator's state folder, the ready file — except where it is meant to be:
+    // the emulator's own world (its demo principals' secrets and passwords) and its ready file
+    // (which hands them to tests and scripts). Tokens and SAS keys are meant to be nowhere.
+    let emulator_own = ["emulator-state/world.json", "ready.json"];
     let secrets = [
         (
             "client secret",
@@ -97,27 +100,50 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
                 .client_secret
                 .clone()
                 .unwrap(),
+            &emulator_own[..],
         ),
-        ("user password", carol.password.clone().unwrap()),
-        ("refresh token", refresh_token),
-        ("access token", access_token),
-        ("SAS key", sas_key.to_string()),
+        (
+            "user password",
+            carol.password.clone().unwrap(),
+            &emulator_own[..],
+        ),
+        ("refresh token", refresh_token, &[][..]),
+        ("access token", access_token, &[][..]),
+        ("SAS key", sas_key.to_string(), &[][..]),
     ];
     assert!(
         logs.contains("DEBUG") || logs.contains("debug"),
         "debug logging was on: {logs}"
     );
-    for (what, secret) in &secrets {
+    let scanned = emu.dir.path();
+    for (what, secret, allowed) in &secrets {
         assert!(secret.len() > 10, "{what}");
-        assert!(
-            !files.contains(secret.as_str()),
-            "the {what} was written to a file"
-        );
+        let holding = files_holding(scanned, secret);
+        let stray: Vec<&String> = holding
+            .iter()
+            .filter(|f| !allowed.contains(&f.as_str()))
+            .collect();
+        assert!(stray.is_empty(), "the {what} was written to {stray:?}");
         assert!(
             !logs.contains(secret.as_str()),
             "the {what} appeared in the logs"
         );
     }
+    // The scan sees what it should: the emulator's demo secret where it belongs, and a secret
+    // written on purpose into a cache folder.
+    let demo_secret = &secrets[0].1;
+    assert!(
+        files_holding(scanned, demo_secret).contains(&"emulator-state/world.json".to_string()),
+        "the scan did not look in the emulator's state folder"
+    );
+    let planted = emu.home().join(".cache/relay-explorer/planted.txt");
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    std::fs::write(&planted, format!("token={}", secrets[3].1)).unwrap();
+    assert_eq!(
+        files_holding(scanned, &secrets[3].1),
+        vec!["home/.cache/relay-explorer/planted.txt".to_string()],
+        "a planted secret is found"
+    );
 }
 
 #[test]

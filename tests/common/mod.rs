@@ -129,6 +129,29 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The files below `dir` whose bytes hold `needle`, as paths relative to `dir`.
+pub fn files_holding(dir: &Path, needle: &str) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, needle: &[u8], out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, needle, out);
+            } else if let Ok(bytes) = std::fs::read(&p)
+                && bytes.windows(needle.len()).any(|w| w == needle)
+            {
+                out.push(p.strip_prefix(root).unwrap_or(&p).display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, needle.as_bytes(), &mut out);
+    out.sort();
+    out
+}
+
 /// Every file below `dir`, as text (missing folder: nothing).
 pub fn all_text_below(dir: &Path) -> String {
     let mut out = String::new();
