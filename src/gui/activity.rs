@@ -146,7 +146,7 @@ impl App {
                                 .on_hover_text(format!("Cancel {}", e.label))
                                 .clicked()
                         {
-                            self.actions.push(super::app::Action::Cancel(e.id));
+                            self.actions.push(super::command::Command::Cancel(e.id));
                         }
                         if let Some(c) = &e.command {
                             copy_button(ui, c, &format!("command of {}", e.label))

@@ -15,8 +15,9 @@ use super::accounts::{
 };
 use super::activity::ActivityLog;
 use super::backend::{Backend, Directory, Embedded, Event};
+use super::command::Command;
 use super::consoles::Console;
-use super::details::DetailsState;
+use super::details::DetailsPanel;
 use super::dialogs::{AddAccount, Confirm};
 use super::tree::{self, Kind, Load, Tree, TreeNode};
 use crate::arm::tree::{Include, Node, Scope};
@@ -96,25 +97,24 @@ pub enum EmulatorState {
     Failed(Report),
 }
 
-/// What a view asked for while drawing; run once at the end of the frame.
-#[must_use]
-#[derive(Debug, Clone)]
-pub enum Action {
-    Select(String),
-    Toggle(String),
-    Refresh(String),
-    OpenConsole {
-        entity: String,
-        listen: bool,
-    },
-    CloseConsole(u64),
-    ShowView(View),
-    AddAccount,
-    RemoveAccount(String),
-    SignIn(String),
-    /// Stops a running activity.
-    Cancel(u64),
+/// The details pane's view of the app for one call: disjoint borrows of the app's fields, so
+/// the panel (`self.details`) can be borrowed mutably beside it.
+macro_rules! details_cx {
+    ($app:ident) => {
+        super::details::Cx {
+            tree: &$app.tree,
+            sessions: &$app.sessions,
+            accounts: &$app.accounts,
+            account_errors: &$app.account_errors,
+            directories: &$app.directories,
+            embedded: $app.embedded.as_ref(),
+            backend: &$app.backend,
+            activity: &mut $app.activity,
+            commands: &mut $app.actions,
+        }
+    };
 }
+pub(super) use details_cx;
 
 pub struct App {
     pub(super) options: AppOptions,
@@ -139,7 +139,7 @@ pub struct App {
     pub(super) embedded: Option<Arc<Embedded>>,
     pub emulator: EmulatorState,
     pub tree: Tree,
-    pub(super) details: DetailsState,
+    pub(super) details: DetailsPanel,
     pub(super) consoles: Vec<Console>,
     next_console: u64,
     pub view: View,
@@ -150,7 +150,7 @@ pub struct App {
     pub(super) confirm: Option<Confirm>,
     pub(super) accounts_window: bool,
     pub persisted: Persisted,
-    pub(super) actions: Vec<Action>,
+    pub(super) actions: Vec<Command>,
     last_live_refresh: Instant,
     pub(super) focus_filter: bool,
 }
@@ -205,7 +205,7 @@ impl App {
             embedded: None,
             emulator: EmulatorState::NotNeeded,
             tree,
-            details: DetailsState::default(),
+            details: DetailsPanel::default(),
             consoles: Vec::new(),
             next_console: 1,
             view: View::Details,
@@ -879,12 +879,12 @@ impl App {
         let actions = std::mem::take(&mut self.actions);
         for a in actions {
             match a {
-                Action::Select(key) => {
+                Command::Select(key) => {
                     self.tree.selected = Some(key.clone());
                     self.view = View::Details;
                     self.details.on_select();
                 }
-                Action::Toggle(key) => {
+                Command::Toggle(key) => {
                     if !self.tree.expanded.remove(&key) {
                         self.tree.expanded.insert(key.clone());
                         if self.tree.get(&key).is_some_and(|n| {
@@ -895,9 +895,9 @@ impl App {
                     }
                     self.tree.mark_dirty();
                 }
-                Action::Refresh(key) => self.refresh(&key),
-                Action::OpenConsole { entity, listen } => self.open_console(&entity, listen),
-                Action::CloseConsole(id) => {
+                Command::Refresh(key) => self.refresh(&key),
+                Command::OpenConsole { entity, listen } => self.open_console(&entity, listen),
+                Command::CloseConsole(id) => {
                     self.consoles.retain(|c| c.id != id);
                     if self.view == View::Console(id) {
                         self.view = self
@@ -906,13 +906,20 @@ impl App {
                             .map_or(View::Details, |c| View::Console(c.id));
                     }
                 }
-                Action::ShowView(v) => self.view = v,
-                Action::AddAccount => {
+                Command::ShowView(v) => self.view = v,
+                Command::AddAccount => {
                     self.add_account = Some(AddAccount::default());
                 }
-                Action::RemoveAccount(id) => self.remove_account(&id),
-                Action::SignIn(id) => self.sign_in(&id),
-                Action::Cancel(activity) => {
+                Command::RemoveAccount(id) => self.remove_account(&id),
+                Command::SignIn(id) => self.sign_in(&id),
+                Command::Confirm(c) => self.confirm = Some(c),
+                Command::AttachEntity { account, entity } => self.attach_entity(&account, &entity),
+                Command::Forget(key) => {
+                    if self.tree.get(&key).is_some() {
+                        self.tree.remove(&key);
+                    }
+                }
+                Command::Cancel(activity) => {
                     if self.backend.cancel(activity) {
                         self.activity
                             .finish(activity, Err("cancelled".into()), Duration::ZERO);
@@ -978,7 +985,8 @@ impl App {
         let console = Console::new(id, listen, node, namespace, session);
         self.consoles.push(console);
         self.view = View::Console(id);
-        self.request_rules(entity_key);
+        let mut cx = details_cx!(self);
+        self.details.request_rules(&mut cx, entity_key);
     }
 
     /// Every frame: events in, live refreshes, then the window.
@@ -1007,8 +1015,14 @@ impl App {
         egui::CentralPanel::default().show(ui, |ui| {
             self.tabs_ui(ui);
             match self.view {
-                View::Details => self.details_ui(ui),
-                View::Identities => self.identities_ui(ui),
+                View::Details => {
+                    let mut cx = details_cx!(self);
+                    self.details.details_ui(&mut cx, ui);
+                }
+                View::Identities => {
+                    let mut cx = details_cx!(self);
+                    self.details.identities_ui(&mut cx, ui);
+                }
                 View::Console(id) => self.console_ui(ui, id),
             }
         });
@@ -1070,7 +1084,7 @@ impl App {
             self.focus_filter = true;
         }
         if f5 && let Some(s) = self.tree.selected.clone() {
-            self.actions.push(Action::Refresh(s));
+            self.actions.push(Command::Refresh(s));
         }
         if ctx.egui_wants_keyboard_input() || self.view != View::Details {
             return;
@@ -1087,11 +1101,11 @@ impl App {
             let has_children = self.tree.get(&sel).is_some_and(|n| n.load != Load::Leaf);
             let open = self.tree.expanded.contains(&sel);
             if right && has_children && !open {
-                self.actions.push(Action::Toggle(sel.clone()));
+                self.actions.push(Command::Toggle(sel.clone()));
             }
             if left {
                 if open {
-                    self.actions.push(Action::Toggle(sel));
+                    self.actions.push(Command::Toggle(sel));
                 } else if let Some(p) = self.tree.get(&sel).and_then(|n| n.parent.clone()) {
                     self.tree.selected = Some(p);
                     self.details.on_select();
@@ -1146,7 +1160,7 @@ impl App {
                     .clicked()
                     && let Some(s) = self.tree.selected.clone()
                 {
-                    self.actions.push(Action::Refresh(s));
+                    self.actions.push(Command::Refresh(s));
                 }
                 if ui
                     .button("Accounts")
@@ -1194,10 +1208,10 @@ impl App {
             .on_hover_text("Managed identities and the credential chain of this machine")
             .clicked()
         {
-            self.actions.push(Action::ShowView(View::Identities));
+            self.actions.push(Command::ShowView(View::Identities));
         }
         if ui.button("+ Add account").clicked() {
-            self.actions.push(Action::AddAccount);
+            self.actions.push(Command::AddAccount);
         }
     }
 
@@ -1232,7 +1246,7 @@ impl App {
                     .on_hover_text(if open { "Collapse" } else { "Expand" })
                     .clicked()
                 {
-                    self.actions.push(Action::Toggle(row.key.clone()));
+                    self.actions.push(Command::Toggle(row.key.clone()));
                 }
             }
             if kind == Kind::HybridConnection {
@@ -1255,26 +1269,26 @@ impl App {
             }
             let r = ui.selectable_label(selected, label.as_str());
             if r.clicked() {
-                self.actions.push(Action::Select(row.key.clone()));
+                self.actions.push(Command::Select(row.key.clone()));
             }
             if r.double_clicked() && load != Load::Leaf {
-                self.actions.push(Action::Toggle(row.key.clone()));
+                self.actions.push(Command::Toggle(row.key.clone()));
             }
             r.context_menu(|ui| {
                 if ui.button("Refresh").clicked() {
-                    self.actions.push(Action::Refresh(row.key.clone()));
+                    self.actions.push(Command::Refresh(row.key.clone()));
                     ui.close();
                 }
                 if kind == Kind::HybridConnection {
                     if ui.button("Listen").clicked() {
-                        self.actions.push(Action::OpenConsole {
+                        self.actions.push(Command::OpenConsole {
                             entity: row.key.clone(),
                             listen: true,
                         });
                         ui.close();
                     }
                     if ui.button("Send").clicked() {
-                        self.actions.push(Action::OpenConsole {
+                        self.actions.push(Command::OpenConsole {
                             entity: row.key.clone(),
                             listen: false,
                         });
@@ -1325,7 +1339,7 @@ impl App {
                 .selectable_label(self.view == View::Details, "Explorer")
                 .clicked()
             {
-                self.actions.push(Action::ShowView(View::Details));
+                self.actions.push(Command::ShowView(View::Details));
             }
             if self.view == View::Identities {
                 let _ = ui.selectable_label(true, "Identities");
@@ -1337,10 +1351,10 @@ impl App {
                     .selectable_label(self.view == View::Console(c.id), format!("{title}{live}"))
                     .clicked()
                 {
-                    self.actions.push(Action::ShowView(View::Console(c.id)));
+                    self.actions.push(Command::ShowView(View::Console(c.id)));
                 }
                 if super::widgets::icon_button(ui, "x", &format!("Close {title}")).clicked() {
-                    self.actions.push(Action::CloseConsole(c.id));
+                    self.actions.push(Command::CloseConsole(c.id));
                 }
                 ui.add_space(6.0);
             }
@@ -1405,7 +1419,7 @@ impl App {
             self.tree.expanded.insert(a);
         }
         self.tree.mark_dirty();
-        self.actions.push(Action::Select(key));
+        self.actions.push(Command::Select(key));
         true
     }
 
@@ -1417,7 +1431,7 @@ impl App {
             .map(|n| n.key.clone())
             .min()
         {
-            self.actions.push(Action::OpenConsole {
+            self.actions.push(Command::OpenConsole {
                 entity: key,
                 listen,
             });
@@ -1438,7 +1452,9 @@ impl App {
         if !self.details.checked.contains_key(&key) {
             self.details.check_input = who.to_string();
             self.details.check_action = action.to_string();
-            self.request_check_public(&key, who, action);
+            let mut cx = details_cx!(self);
+            self.details
+                .request_check_public(&mut cx, &key, who, action);
         }
     }
 
@@ -1541,7 +1557,7 @@ impl App {
     /// Opens the "Add account" dialog (as its button does).
     pub fn open_add_account(&mut self) {
         if self.add_account.is_none() {
-            self.actions.push(Action::AddAccount);
+            self.actions.push(Command::AddAccount);
         }
     }
 

@@ -78,7 +78,7 @@ pub enum Event {
         result: Result<Vec<WhoRow>, Report>,
     },
     Checked {
-        slot: super::details::CheckSlot,
+        slot: super::command::CheckSlot,
         result: Result<Checked, Report>,
     },
     Identities {

@@ -15,7 +15,7 @@ use super::backend::{
     Backend, ConsoleCommand, ConsoleEvent, ConsoleLink, ConsoleTarget, Event, LinkState,
     ListenPolicy, Pending, ReplyMode,
 };
-use super::details::Fetch;
+use super::fetch::Fetch;
 use super::transcript::{Direction, Entry, EventKind, Rates, Transcript};
 use super::tree::TreeNode;
 use super::widgets::{copy_button, report_ui};

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use eframe::egui::{self, RichText};
 
 use super::accounts::{AccountConfig, CloudConfig, IdentityConfig, method_label};
-use super::app::{Action, App};
+use super::app::App;
+use super::command::Command;
 use super::widgets::{copy_button, error_text};
 use crate::auth::AuthMethod;
 
@@ -432,7 +433,7 @@ impl App {
                 {
                     dc.cancel();
                 }
-                self.actions.push(Action::RemoveAccount(id));
+                self.actions.push(Command::RemoveAccount(id));
             }
         }
     }
@@ -458,7 +459,8 @@ impl App {
         match done {
             Some(true) => {
                 self.confirm = None;
-                self.run_confirmed(c.action);
+                let mut cx = super::app::details_cx!(self);
+                self.details.run_confirmed(&mut cx, c.action);
             }
             Some(false) => self.confirm = None,
             None => {}
@@ -531,11 +533,11 @@ impl App {
                     ui.separator();
                 }
                 if ui.button("+ Add account").clicked() {
-                    self.actions.push(Action::AddAccount);
+                    self.actions.push(Command::AddAccount);
                 }
             });
         if let Some(id) = changed {
-            self.actions.push(Action::SignIn(id));
+            self.actions.push(Command::SignIn(id));
         }
         if !open {
             self.accounts_window = false;

@@ -1,0 +1,138 @@
+//! The Access tab: the who-can matrix with per-cell proofs, and a verdict for one principal.
+
+use eframe::egui::{self};
+
+use super::super::command::CheckSlot;
+use super::super::fetch::Fetch;
+use super::super::tree::{self, Kind};
+use super::super::widgets::{report_ui, section};
+use super::verdict::{cell_ui, verdict_ui};
+use super::{Cx, DetailsPanel, SIGNALR_SERVER};
+
+impl DetailsPanel {
+    pub(crate) fn access_ui(
+        &mut self,
+        cx: &mut Cx<'_>,
+        ui: &mut egui::Ui,
+        key: &str,
+        node: &tree::TreeNode,
+    ) {
+        self.request_who(cx, key, false);
+        let signalr = node.kind == Kind::SignalR;
+        if signalr != (self.check_action == SIGNALR_SERVER) && self.check_action != "manage" {
+            self.check_action = if signalr {
+                SIGNALR_SERVER.into()
+            } else {
+                "send".into()
+            };
+        }
+        section(ui, "Check a principal");
+        ui.horizontal(|ui| {
+            let l = ui.label("Principal");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.check_input)
+                        .hint_text("object id, user@domain or client id")
+                        .desired_width(300.0),
+                )
+                .labelled_by(l.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let action_label = ui.label("action");
+            egui::ComboBox::from_id_salt("check-action")
+                .selected_text(self.check_action.clone())
+                .show_ui(ui, |ui| {
+                    let actions: &[&str] = if node.kind == Kind::SignalR {
+                        &[SIGNALR_SERVER, "manage"]
+                    } else {
+                        &["listen", "send", "manage"]
+                    };
+                    for a in actions {
+                        ui.selectable_value(&mut self.check_action, a.to_string(), *a);
+                    }
+                })
+                .response
+                .labelled_by(action_label.id);
+            if (ui.button("Check").clicked() || enter) && !self.check_input.trim().is_empty() {
+                let (who, action) = (
+                    self.check_input.trim().to_string(),
+                    self.check_action.clone(),
+                );
+                self.request_check(cx, key, &who, &action, CheckSlot::Entity(key.to_string()));
+            }
+        });
+        match self.checked.get(key).cloned() {
+            Some(Fetch::Pending(_)) => {
+                ui.spinner();
+            }
+            Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
+            Some(Fetch::Ready(c) | Fetch::Stale(c)) => verdict_ui(ui, &c),
+            None => {}
+        }
+        ui.add_space(10.0);
+        ui.horizontal(|ui| {
+            section(ui, "Who can reach it");
+            if ui
+                .small_button("Refresh")
+                .on_hover_text("Evaluate again")
+                .clicked()
+            {
+                self.request_who(cx, key, true);
+            }
+        });
+        match self.who.get(key).cloned() {
+            None | Some(Fetch::Pending(None)) => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Evaluating role assignments, deny assignments and SAS rules…");
+                });
+            }
+            Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
+            Some(f) => {
+                let rows = f.value().cloned().unwrap_or_default();
+                // Listen and Send are Relay's data actions; a SignalR resource is reached by
+                // its own (check them above), so its matrix shows Manage only.
+                let is_signalr = node.kind == Kind::SignalR;
+                if is_signalr {
+                    ui.weak("SignalR data actions (such as serverConnection/write for the SignalR App Server role) are checked per principal above.");
+                }
+                egui::Grid::new("who")
+                    .striped(true)
+                    .num_columns(5)
+                    .spacing([16.0, 4.0])
+                    .show(ui, |ui| {
+                        ui.strong("Principal");
+                        ui.strong("Kind");
+                        if !is_signalr {
+                            ui.strong("Listen");
+                            ui.strong("Send");
+                        }
+                        ui.strong("Manage");
+                        ui.end_row();
+                        for r in &rows {
+                            if is_signalr && (r.kind == "sas" || r.kind == "anonymous") {
+                                continue;
+                            }
+                            let name = r
+                                .display_name
+                                .clone()
+                                .unwrap_or_else(|| r.principal.clone());
+                            let l = ui.label(&name);
+                            if r.kind != "sas" && r.kind != "anonymous" {
+                                l.on_hover_text(&r.principal);
+                            }
+                            ui.label(&r.kind);
+                            if !is_signalr {
+                                cell_ui(ui, &r.listen);
+                                cell_ui(ui, &r.send);
+                            }
+                            cell_ui(ui, &r.manage);
+                            ui.end_row();
+                        }
+                    });
+                if rows.is_empty() {
+                    ui.weak("Nobody: no role assignment, SAS rule or anonymous access reaches it.");
+                }
+            }
+        }
+    }
+}

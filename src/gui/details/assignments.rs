@@ -1,0 +1,133 @@
+//! The Role assignments tab: every assignment that reaches the node, sortable and filterable.
+
+use eframe::egui::{self};
+
+use super::super::fetch::Fetch;
+use super::super::widgets::report_ui;
+use super::{Column, Cx, DetailsPanel, scope_short};
+use crate::arm::tree::Node;
+
+impl DetailsPanel {
+    pub(crate) fn assignments_ui(&mut self, cx: &mut Cx<'_>, ui: &mut egui::Ui, key: &str) {
+        self.request_assignments(cx, key);
+        let fetch = self.assignments.get(key).cloned();
+        let list = match &fetch {
+            Some(Fetch::Failed(e, _)) => {
+                report_ui(ui, e);
+                return;
+            }
+            Some(f) => f.value().cloned(),
+            None => None,
+        };
+        let Some(mut list) = list else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Loading role assignments…");
+            });
+            return;
+        };
+        ui.horizontal(|ui| {
+            let l = ui.label("Filter");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.assignment_filter)
+                    .hint_text("principal, role or scope"),
+            )
+            .labelled_by(l.id);
+            ui.weak(format!("{} assignment(s)", list.len()));
+        });
+        let f = self.assignment_filter.to_lowercase();
+        if !f.is_empty() {
+            list.retain(|a| {
+                [
+                    &a.principal_name,
+                    &a.role_name,
+                    &a.scope,
+                    &a.principal_id,
+                    &a.principal_type,
+                ]
+                .iter()
+                .any(|x| x.as_deref().is_some_and(|s| s.to_lowercase().contains(&f)))
+            });
+        }
+        let (col, asc) = self.sort;
+        list.sort_by(|a, b| {
+            let k = |n: &Node| match col {
+                Column::Principal => n
+                    .principal_name
+                    .clone()
+                    .or(n.principal_id.clone())
+                    .unwrap_or_default()
+                    .to_lowercase(),
+                Column::Type => n.principal_type.clone().unwrap_or_default(),
+                Column::Role => n.role_name.clone().unwrap_or_default(),
+                Column::Scope => n.scope.clone().unwrap_or_default().to_lowercase(),
+            };
+            let o = k(a).cmp(&k(b));
+            if asc { o } else { o.reverse() }
+        });
+        use egui_extras::{Column as C, TableBuilder};
+        TableBuilder::new(ui)
+            .striped(true)
+            .resizable(true)
+            .column(C::initial(200.0).at_least(80.0))
+            .column(C::initial(110.0))
+            .column(C::initial(180.0))
+            .column(C::remainder().at_least(120.0))
+            .header(22.0, |mut h| {
+                for (c, name) in [
+                    (Column::Principal, "Principal"),
+                    (Column::Type, "Type"),
+                    (Column::Role, "Role"),
+                    (Column::Scope, "Scope"),
+                ] {
+                    h.col(|ui| {
+                        let arrow = if col == c {
+                            if asc { " ^" } else { " v" }
+                        } else {
+                            ""
+                        };
+                        if ui
+                            .button(format!("{name}{arrow}"))
+                            .on_hover_text(format!("Sort by {name}"))
+                            .clicked()
+                        {
+                            self.sort = (c, if col == c { !asc } else { true });
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, list.len(), |mut row| {
+                    let a = &list[row.index()];
+                    row.col(|ui| {
+                        ui.label(
+                            a.principal_name
+                                .clone()
+                                .or(a.principal_id.clone())
+                                .unwrap_or_default(),
+                        )
+                        .on_hover_text(a.principal_id.clone().unwrap_or_default());
+                    });
+                    row.col(|ui| {
+                        ui.label(a.principal_type.clone().unwrap_or_default());
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            a.role_name.clone().unwrap_or_else(|| {
+                                a.role_definition_id.clone().unwrap_or_default()
+                            }),
+                        );
+                    });
+                    row.col(|ui| {
+                        let scope = a.scope.clone().unwrap_or_default();
+                        let short = scope_short(&scope);
+                        let text = match &a.inherited_from {
+                            Some(_) => format!("{short} (inherited)"),
+                            None => short,
+                        };
+                        ui.label(text).on_hover_text(scope);
+                    });
+                });
+            });
+    }
+}

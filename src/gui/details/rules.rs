@@ -1,0 +1,191 @@
+//! The SAS rules tab: rules of an entity and its namespace, keys masked until revealed, copy,
+//! regenerate, add and delete.
+
+use eframe::egui::{self};
+
+use super::super::command::Command;
+use super::super::dialogs::Confirm;
+use super::super::fetch::Fetch;
+use super::super::tree::{self, Kind};
+use super::super::widgets::{copy_button, masked, report_ui};
+use super::{Cx, DetailsPanel, NewRule, valid_entity_name};
+
+impl DetailsPanel {
+    pub(crate) fn rules_ui(
+        &mut self,
+        cx: &mut Cx<'_>,
+        ui: &mut egui::Ui,
+        key: &str,
+        node: &tree::TreeNode,
+    ) {
+        self.request_rules(cx, key);
+        let fetch = self.rules.get(key).cloned();
+        if let Some(Fetch::Failed(e, _)) = &fetch {
+            report_ui(ui, e);
+        }
+        if matches!(fetch, Some(Fetch::Pending(None)) | None) {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Loading SAS rules…");
+            });
+            return;
+        }
+        let rules = fetch.and_then(|f| f.value().cloned()).unwrap_or_default();
+        ui.horizontal(|ui| {
+            ui.label(
+                "A SAS rule's key signs tokens for Listen, Send or Manage (which implies both).",
+            );
+            if ui.button("+ Add rule").clicked() {
+                self.new_rule = Some(NewRule::default());
+            }
+        });
+        if let Some(mut form) = self.new_rule.take() {
+            let mut keep = true;
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.strong(format!("New SAS rule on {}", node.label));
+                ui.horizontal(|ui| {
+                    let l = ui.label("Rule name");
+                    ui.add(egui::TextEdit::singleline(&mut form.name))
+                        .labelled_by(l.id);
+                });
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut form.listen, "Listen");
+                    ui.checkbox(&mut form.send, "Send");
+                    if ui.checkbox(&mut form.manage, "Manage").changed() && form.manage {
+                        form.listen = true;
+                        form.send = true;
+                    }
+                });
+                let ok = valid_entity_name(&form.name).is_ok() && (form.listen || form.send);
+                ui.horizontal(|ui| {
+                    if ui
+                        .add_enabled(ok, egui::Button::new("Create rule"))
+                        .clicked()
+                        && let Some((arm, parent)) = cx.arm_of(key)
+                    {
+                        let f = form.clone();
+                        self.change(
+                            cx,
+                            key,
+                            format!("Create rule {}", f.name),
+                            None,
+                            format!("Created rule {}", f.name),
+                            async move {
+                                let mut rights = Vec::new();
+                                if f.listen {
+                                    rights.push("Listen");
+                                }
+                                if f.send {
+                                    rights.push("Send");
+                                }
+                                if f.manage {
+                                    rights.push("Manage");
+                                }
+                                arm.put_rule(&parent, &f.name, &rights).await.map(|_| ())
+                            },
+                        );
+                        keep = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        keep = false;
+                    }
+                });
+            });
+            if keep {
+                self.new_rule = Some(form);
+            }
+        }
+        if rules.is_empty() {
+            ui.weak("No SAS rules here: only Entra identities can reach it.");
+            return;
+        }
+        let entity_id = node.arm.as_ref().map(|n| n.id.clone()).unwrap_or_default();
+        for r in &rules {
+            let rk = tree::arm_key(&r.id);
+            let at_namespace =
+                !crate::access::is_same_or_below(&r.id, &entity_id) || node.kind == Kind::Namespace;
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.strong(&r.name);
+                    ui.label(r.rights.clone().unwrap_or_default().join(", "));
+                    ui.weak(if at_namespace && node.kind != Kind::Namespace {
+                        "namespace rule"
+                    } else {
+                        ""
+                    });
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui
+                            .small_button("Delete")
+                            .on_hover_text(format!("Delete rule {}", r.name))
+                            .clicked()
+                        {
+                            cx.commands
+                                .push(Command::Confirm(Confirm::delete(&r.id, key)));
+                        }
+                    });
+                });
+                match self.keys.get(&rk).cloned() {
+                    None => {
+                        if ui.button(format!("Show keys of {}", r.name)).clicked() {
+                            self.request_keys(cx, &r.id, key);
+                        }
+                    }
+                    Some(Fetch::Pending(_) | Fetch::Stale(_)) => {
+                        ui.spinner();
+                    }
+                    Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
+                    Some(Fetch::Ready(k)) => {
+                        let shown = self.revealed.contains(&rk);
+                        egui::Grid::new(("keys", &rk))
+                            .num_columns(4)
+                            .show(ui, |ui| {
+                                for (label, value, secondary) in [
+                                    ("Primary key", &k.primary_key, Some(false)),
+                                    ("Secondary key", &k.secondary_key, Some(true)),
+                                    (
+                                        "Primary connection string",
+                                        &k.primary_connection_string,
+                                        None,
+                                    ),
+                                    (
+                                        "Secondary connection string",
+                                        &k.secondary_connection_string,
+                                        None,
+                                    ),
+                                ] {
+                                    ui.label(label);
+                                    ui.monospace(masked(value, shown));
+                                    copy_button(ui, value, &format!("{label} of {}", r.name));
+                                    if let Some(s) = secondary {
+                                        if ui
+                                            .small_button("Regenerate")
+                                            .on_hover_text(format!(
+                                                "Regenerate the {label} of {}",
+                                                r.name
+                                            ))
+                                            .clicked()
+                                        {
+                                            cx.commands.push(Command::Confirm(
+                                                Confirm::regenerate(&r.id, key, s, &r.name),
+                                            ));
+                                        }
+                                    } else {
+                                        ui.label("");
+                                    }
+                                    ui.end_row();
+                                }
+                            });
+                        let text = if shown { "Hide keys" } else { "Reveal keys" };
+                        if ui.button(format!("{text} of {}", r.name)).clicked() {
+                            if shown {
+                                self.revealed.remove(&rk);
+                            } else {
+                                self.revealed.insert(rk.clone());
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    }
+}
