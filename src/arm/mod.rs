@@ -4,6 +4,7 @@
 //! `nextLink`; a semaphore bounds how many requests are in flight.
 
 pub mod access;
+pub mod directory;
 pub mod graph;
 pub mod relay;
 pub mod tree;

@@ -16,12 +16,13 @@ use super::accounts::{
 use super::activity::ActivityLog;
 use super::backend::{Backend, Directory, Embedded, Event};
 use super::command::Command;
-use super::consoles::Console;
+use super::console::Console;
 use super::details::DetailsPanel;
 use super::dialogs::{AddAccount, Confirm};
+use super::fetch::Fetch;
 use super::tree::{self, Kind, Load, Tree, TreeNode};
-use crate::arm::tree::{Include, Node, Scope};
-use crate::arm::{RELAY_API, RESOURCES_API};
+use crate::arm::RELAY_API;
+use crate::arm::tree::Node;
 use crate::auth::{AuthMethod, SecretKind, Vault};
 use crate::report::Report;
 
@@ -59,7 +60,7 @@ pub struct Persisted {
     pub activity_open: bool,
     pub expanded: Vec<String>,
     pub selected: Option<String>,
-    pub saved_requests: Vec<super::consoles::SavedRequest>,
+    pub saved_requests: Vec<super::console::SavedRequest>,
 }
 
 impl Default for Persisted {
@@ -942,6 +943,31 @@ impl App {
         }
     }
 
+    /// Picks a sensible identity for consoles that have none yet.
+    fn default_console_auth(&mut self) {
+        for c in self.consoles.iter_mut().filter(|c| c.auth.is_none()) {
+            let rules = self.details.rules.get(&c.entity_key).and_then(Fetch::value);
+            c.pick_default_auth(rules.map(Vec::as_slice));
+        }
+    }
+
+    /// Draws console `id`, with what it may read of the app.
+    fn console_ui(&mut self, ui: &mut egui::Ui, id: u64) {
+        let Some(c) = self.consoles.iter_mut().find(|c| c.id == id) else {
+            ui.label("This console was closed.");
+            return;
+        };
+        let rules = self.details.rules.get(&c.entity_key);
+        let mut cx = super::console::ConsoleCx {
+            rules: rules.and_then(Fetch::value).map(Vec::as_slice),
+            rules_failed: matches!(rules, Some(Fetch::Failed(..))),
+            backend: &self.backend,
+            activity: &mut self.activity,
+            saved_requests: &mut self.persisted.saved_requests,
+        };
+        c.ui(ui, &mut cx);
+    }
+
     /// Reloads what a node shows: an account's directory, a subscription's tree, the details.
     fn refresh(&mut self, key: &str) {
         let Some(node) = self.tree.get(key) else {
@@ -1601,51 +1627,13 @@ async fn load_directory(session: &Session) -> Result<Directory, Report> {
         .arm
         .as_ref()
         .ok_or_else(|| "this account has no Resource Manager access".to_string())?;
-    let subs = arm
-        .list("/subscriptions", RESOURCES_API)
-        .await
-        .map_err(|e| Report::arm(&e))?;
-    let tenants = arm
-        .list("/tenants", RESOURCES_API)
-        .await
-        .unwrap_or_default();
-    let mut tenant_list: Vec<(String, String)> = tenants
-        .iter()
-        .filter_map(|t| {
-            Some((
-                t["tenantId"].as_str()?.to_string(),
-                t["displayName"].as_str().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect();
-    let subscriptions: Vec<(Node, String)> = subs
-        .iter()
-        .map(|v| {
-            let mut n = Node::from_value(v);
-            n.type_name = "Microsoft.Resources/subscriptions".into();
-            n.name = v["subscriptionId"].as_str().unwrap_or_default().to_string();
-            let tenant = v["tenantId"].as_str().unwrap_or_default().to_string();
-            (n, tenant)
-        })
-        .collect();
-    for (_, t) in &subscriptions {
-        if !t.is_empty() && !tenant_list.iter().any(|(id, _)| id.eq_ignore_ascii_case(t)) {
-            tenant_list.push((t.clone(), String::new()));
-        }
-    }
-    let who = match (&session.graph, session.account.method) {
-        (Some(g), AuthMethod::DeviceCode) => g
-            .me()
-            .await
-            .ok()
-            .map(|p| p.user_principal_name.unwrap_or(p.display_name)),
+    let me = match session.account.method {
+        AuthMethod::DeviceCode => session.graph.as_ref(),
         _ => None,
     };
-    Ok(Directory {
-        tenants: tenant_list,
-        subscriptions,
-        who,
-    })
+    crate::arm::directory::directory(arm, me)
+        .await
+        .map_err(|e| Report::arm(&e))
 }
 
 /// A subscription's resource groups, namespaces and entities, plus its SignalR resources.
@@ -1657,14 +1645,7 @@ async fn load_subscription_tree(
         .arm
         .as_ref()
         .ok_or_else(|| "this account has no Resource Manager access".to_string())?;
-    let scope = Scope::Subscription(subscription.to_string());
-    let (tree, signalr) = tokio::join!(
-        arm.tree(&scope, Include::default()),
-        arm.signalr_resources(subscription)
-    );
-    let mut nodes = tree.map_err(|e| Report::arm(&e))?;
-    if let Ok(list) = signalr {
-        nodes.extend(list.iter().map(Node::from_value));
-    }
-    Ok(nodes)
+    crate::arm::directory::subscription_tree(arm, subscription)
+        .await
+        .map_err(|e| Report::arm(&e))
 }

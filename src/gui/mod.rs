@@ -15,7 +15,7 @@ mod activity;
 mod app;
 mod backend;
 mod command;
-mod consoles;
+mod console;
 mod details;
 mod dialogs;
 mod fetch;

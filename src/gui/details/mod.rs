@@ -33,7 +33,6 @@ use crate::arm::relay::AccessKeys;
 use crate::arm::tree::Node;
 use crate::report::Report;
 
-
 /// What the details pane may read of the app while it draws, and where it puts what it wants
 /// done. Built by `App` for each frame from its own fields.
 pub struct Cx<'a> {
