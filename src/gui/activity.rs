@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use eframe::egui::{self, Color32, RichText};
 
-use super::app::App;
+use super::backend::Backend;
+use super::command::Command;
 use super::widgets::copy_button;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,19 +85,21 @@ impl ActivityLog {
     }
 }
 
-impl App {
-    pub(super) fn activity_ui(&mut self, ui: &mut egui::Ui) {
+impl ActivityLog {
+    /// Draws the log (collapsible with `open`); asks to cancel running work with a command.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        open: &mut bool,
+        backend: &Backend,
+        commands: &mut Vec<Command>,
+    ) {
         ui.horizontal(|ui| {
-            let label = if self.persisted.activity_open {
-                "v Activity"
-            } else {
-                "> Activity"
-            };
+            let label = if *open { "v Activity" } else { "> Activity" };
             if ui.selectable_label(false, label).clicked() {
-                self.persisted.activity_open = !self.persisted.activity_open;
+                *open = !*open;
             }
             let running = self
-                .activity
                 .entries()
                 .filter(|e| e.outcome == Outcome::Running)
                 .count();
@@ -104,14 +107,14 @@ impl App {
                 ui.spinner();
                 ui.weak(format!("{running} running"));
             }
-            if let Some(last) = self.activity.entries().next_back() {
+            if let Some(last) = self.entries().next_back() {
                 ui.weak(format!("{} {}", last.at.format("%H:%M:%S"), last.label));
             }
         });
-        if !self.persisted.activity_open {
+        if !*open {
             return;
         }
-        let entries: Vec<Activity> = self.activity.entries().rev().take(200).cloned().collect();
+        let entries: Vec<Activity> = self.entries().rev().take(200).cloned().collect();
         egui::ScrollArea::vertical()
             .id_salt("activity")
             .auto_shrink([false, false])
@@ -140,13 +143,13 @@ impl App {
                             ui.weak(took);
                         }
                         if e.outcome == Outcome::Running
-                            && self.backend.is_running(e.id)
+                            && backend.is_running(e.id)
                             && ui
                                 .small_button("cancel")
                                 .on_hover_text(format!("Cancel {}", e.label))
                                 .clicked()
                         {
-                            self.actions.push(super::command::Command::Cancel(e.id));
+                            commands.push(Command::Cancel(e.id));
                         }
                         if let Some(c) = &e.command {
                             copy_button(ui, c, &format!("command of {}", e.label))
@@ -154,7 +157,7 @@ impl App {
                         }
                         if let Outcome::Failed(m, _) = &e.outcome {
                             if ui.small_button("why?").clicked() {
-                                self.activity.why = Some(e.id);
+                                self.why = Some(e.id);
                             }
                             ui.add(
                                 egui::Label::new(
@@ -166,8 +169,8 @@ impl App {
                     });
                 }
             });
-        if let Some(id) = self.activity.why
-            && let Some(e) = self.activity.get(id).cloned()
+        if let Some(id) = self.why
+            && let Some(e) = self.get(id).cloned()
         {
             let mut open = true;
             egui::Window::new("Why did it fail?")
@@ -185,7 +188,7 @@ impl App {
                     }
                 });
             if !open {
-                self.activity.why = None;
+                self.why = None;
             }
         }
     }

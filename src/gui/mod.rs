@@ -25,13 +25,13 @@ pub mod tree;
 mod widgets;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use eframe::egui;
 
 pub use accounts::{AccountConfig, AccountsFile, CloudConfig};
-pub use app::{App, AppOptions, Persisted, View};
+pub use app::{App, AppOptions, Persisted, Tour, View};
 
 /// The window's options (from the command line).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -142,118 +142,3 @@ impl eframe::App for Window {
         self.app.shut_down();
     }
 }
-
-/// The screenshot tour: each step gets the app somewhere, waits until it is there, and saves a
-/// screenshot.
-struct Tour {
-    dir: PathBuf,
-    step: usize,
-    since: Instant,
-    waiting_shot: bool,
-    shot: std::sync::Arc<parking_lot::Mutex<Option<std::sync::Arc<egui::ColorImage>>>>,
-    started: Instant,
-}
-
-impl Tour {
-    fn new(dir: PathBuf) -> Self {
-        std::fs::create_dir_all(&dir).ok();
-        Self {
-            dir,
-            step: 0,
-            since: Instant::now(),
-            waiting_shot: false,
-            shot: Default::default(),
-            started: Instant::now(),
-        }
-    }
-
-    /// Runs the tour; true when it is over.
-    fn step(&mut self, app: &mut App, ctx: &egui::Context) -> bool {
-        ctx.request_repaint_after(Duration::from_millis(100));
-        if self.started.elapsed() > Duration::from_secs(120) {
-            eprintln!("the tour took too long; stopping at step {}", self.step);
-            return true;
-        }
-        // A screenshot arrives as an event some frames after it was asked for.
-        if self.waiting_shot {
-            let shot = self.shot.lock().take();
-            if let Some(image) = shot {
-                let name = STEPS[self.step].0;
-                let path = self.dir.join(format!("{name}.png"));
-                let [w, h] = image.size;
-                let rgba: Vec<u8> = image.pixels.iter().flat_map(|p| p.to_array()).collect();
-                match image::RgbaImage::from_raw(w as u32, h as u32, rgba)
-                    .map(|img| img.save(&path))
-                {
-                    Some(Ok(())) => println!("saved {}", path.display()),
-                    _ => eprintln!("could not save {}", path.display()),
-                }
-                self.waiting_shot = false;
-                self.step += 1;
-                self.since = Instant::now();
-            }
-            return false;
-        }
-        let Some((_, ready)) = STEPS.get(self.step) else {
-            return true;
-        };
-        if ready(app, self.since.elapsed()) {
-            let slot = self.shot.clone();
-            let waker = ctx.clone();
-            ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
-                egui::ScreenshotCallback::new(move |image| {
-                    *slot.lock() = Some(image);
-                    waker.request_repaint();
-                }),
-            ));
-            self.waiting_shot = true;
-        }
-        false
-    }
-}
-
-type Step = (&'static str, fn(&mut App, Duration) -> bool);
-
-/// The tour's steps: (screenshot name, "get there; are we there yet?").
-const STEPS: &[Step] = &[
-    ("1-explorer", |app, waited| {
-        if app.tree.nodes().any(|n| n.label == "orders") {
-            app.select_by_label("orders");
-            return waited > Duration::from_secs(2);
-        }
-        false
-    }),
-    ("2-sas-rules", |app, waited| {
-        app.show_tab("SAS rules");
-        waited > Duration::from_secs(2)
-    }),
-    ("3-role-assignments", |app, waited| {
-        app.show_tab("Role assignments");
-        waited > Duration::from_secs(2)
-    }),
-    ("4-access", |app, waited| {
-        app.show_tab("Access");
-        app.check_principal_for_tour("carol@northwind.example", "send");
-        waited > Duration::from_secs(3)
-    }),
-    ("5-send", |app, waited| {
-        app.tour_listen_and_send(waited);
-        app.view = View::Console(2);
-        waited > Duration::from_secs(6)
-    }),
-    ("6-listen", |app, waited| {
-        app.view = View::Console(1);
-        app.select_last_message(1);
-        waited > Duration::from_secs(2)
-    }),
-    ("7-identities", |app, waited| {
-        app.view = View::Identities;
-        app.pick_identity_entity("orders");
-        waited > Duration::from_secs(3)
-    }),
-    ("8-add-account", |app, waited| {
-        app.view = View::Details;
-        app.open_add_account();
-        waited > Duration::from_secs(1)
-    }),
-];
