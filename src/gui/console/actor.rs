@@ -378,6 +378,76 @@ fn respond(
     });
 }
 
+/// An HTTP sender: every request on its own task, its response (or failure) in the transcript.
+async fn http_sender(
+    target: ConsoleTarget,
+    mut commands: mpsc::UnboundedReceiver<ConsoleCommand>,
+    out: Outbox,
+) {
+    out.send(ConsoleEvent::State(LinkState::Online));
+    while let Some(c) = commands.recv().await {
+        if let ConsoleCommand::Http {
+            method,
+            path,
+            headers,
+            body,
+        } = c
+        {
+            let target = target.clone();
+            let out = out.clone();
+            tokio::spawn(async move {
+                out.entry(
+                    Entry::new(
+                        Direction::Out,
+                        EventKind::Request,
+                        format!("{method} /{}{path}", target.endpoint.entity),
+                    )
+                    .with_headers(headers.clone())
+                    .with_body(&body),
+                );
+                let started = Instant::now();
+                let result = listener::http_request(
+                    &target.endpoint,
+                    &target.token,
+                    &target.http,
+                    &method,
+                    &path,
+                    &headers,
+                    body,
+                )
+                .await;
+                let e = match result {
+                    Ok(response) => {
+                        let status = response.status();
+                        let headers: Vec<(String, String)> = response
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| {
+                                (k.to_string(), v.to_str().unwrap_or_default().to_string())
+                            })
+                            .collect();
+                        let body = response.bytes().await.unwrap_or_default();
+                        Entry::new(
+                            Direction::In,
+                            EventKind::Response,
+                            format!(
+                                "{} {}",
+                                status.as_u16(),
+                                status.canonical_reason().unwrap_or("")
+                            ),
+                        )
+                        .with_headers(headers)
+                        .with_body(&body)
+                        .with_latency(started.elapsed().as_secs_f64() * 1000.0)
+                    }
+                    Err(e) => Entry::new(Direction::Info, EventKind::Error, format!("{e:#}")),
+                };
+                out.entry(e);
+            });
+        }
+    }
+}
+
 async fn send_actor(
     target: ConsoleTarget,
     websocket: Option<String>,
@@ -385,70 +455,7 @@ async fn send_actor(
     out: Outbox,
 ) {
     let Some(suffix) = websocket else {
-        // HTTP: every request on its own task.
-        out.send(ConsoleEvent::State(LinkState::Online));
-        while let Some(c) = commands.recv().await {
-            if let ConsoleCommand::Http {
-                method,
-                path,
-                headers,
-                body,
-            } = c
-            {
-                let target = target.clone();
-                let out = out.clone();
-                tokio::spawn(async move {
-                    out.entry(
-                        Entry::new(
-                            Direction::Out,
-                            EventKind::Request,
-                            format!("{method} /{}{path}", target.endpoint.entity),
-                        )
-                        .with_headers(headers.clone())
-                        .with_body(&body),
-                    );
-                    let started = Instant::now();
-                    let result = listener::http_request(
-                        &target.endpoint,
-                        &target.token,
-                        &target.http,
-                        &method,
-                        &path,
-                        &headers,
-                        body,
-                    )
-                    .await;
-                    let e = match result {
-                        Ok(response) => {
-                            let status = response.status();
-                            let headers: Vec<(String, String)> = response
-                                .headers()
-                                .iter()
-                                .map(|(k, v)| {
-                                    (k.to_string(), v.to_str().unwrap_or_default().to_string())
-                                })
-                                .collect();
-                            let body = response.bytes().await.unwrap_or_default();
-                            Entry::new(
-                                Direction::In,
-                                EventKind::Response,
-                                format!(
-                                    "{} {}",
-                                    status.as_u16(),
-                                    status.canonical_reason().unwrap_or("")
-                                ),
-                            )
-                            .with_headers(headers)
-                            .with_body(&body)
-                            .with_latency(started.elapsed().as_secs_f64() * 1000.0)
-                        }
-                        Err(e) => Entry::new(Direction::Info, EventKind::Error, format!("{e:#}")),
-                    };
-                    out.entry(e);
-                });
-            }
-        }
-        return;
+        return http_sender(target, commands, out).await;
     };
     let socket = match listener::connect(
         &target.endpoint,

@@ -6,7 +6,9 @@
 //! and the actor say to each other; `actor.rs` owns the sockets.
 
 mod actor;
+mod detail;
 mod protocol;
+mod transcript_view;
 mod view;
 
 pub use protocol::{

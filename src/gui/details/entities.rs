@@ -29,6 +29,68 @@ impl DetailsPanel {
                 });
             }
         });
+        self.new_entity_ui(cx, ui, key);
+        ui.add_space(6.0);
+        if children.is_empty() {
+            ui.weak("No hybrid connections or WCF relays yet.");
+            return;
+        }
+        // A virtual table: a namespace may hold thousands of entities.
+        use egui_extras::{Column as C, TableBuilder};
+        let (tree, actions) = (&cx.tree, &mut *cx.commands);
+        TableBuilder::new(ui)
+            .id_salt("entities")
+            .striped(true)
+            .max_scroll_height(420.0)
+            .column(C::initial(240.0).at_least(80.0))
+            .column(C::initial(140.0))
+            .column(C::initial(80.0))
+            .column(C::remainder())
+            .header(20.0, |mut h| {
+                for title in ["Name", "Kind", "Listeners", ""] {
+                    h.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(22.0, children.len(), |mut row| {
+                    let Some(c) = tree.get(&children[row.index()]) else {
+                        return;
+                    };
+                    row.col(|ui| {
+                        if ui.link(&c.label).clicked() {
+                            actions.push(Command::Select(c.key.clone()));
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(c.kind.noun());
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            c.arm
+                                .as_ref()
+                                .and_then(|n| n.listener_count)
+                                .map(|n| n.to_string())
+                                .unwrap_or_default(),
+                        );
+                    });
+                    row.col(|ui| {
+                        if let Some(id) = c.arm.as_ref().map(|n| n.id.as_str())
+                            && ui
+                                .small_button("Delete")
+                                .on_hover_text(format!("Delete {}", c.label))
+                                .clicked()
+                        {
+                            actions.push(Command::Confirm(Confirm::delete(id, key)));
+                        }
+                    });
+                });
+            });
+    }
+
+    /// The form of a new hybrid connection or WCF relay.
+    fn new_entity_ui(&mut self, cx: &mut Cx<'_>, ui: &mut egui::Ui, key: &str) {
         if let Some(mut form) = self.new_entity.take() {
             let mut keep = true;
             egui::Frame::group(ui.style()).show(ui, |ui| {
@@ -112,62 +174,5 @@ impl DetailsPanel {
                 self.new_entity = Some(form);
             }
         }
-        ui.add_space(6.0);
-        if children.is_empty() {
-            ui.weak("No hybrid connections or WCF relays yet.");
-            return;
-        }
-        // A virtual table: a namespace may hold thousands of entities.
-        use egui_extras::{Column as C, TableBuilder};
-        let (tree, actions) = (&cx.tree, &mut *cx.commands);
-        TableBuilder::new(ui)
-            .id_salt("entities")
-            .striped(true)
-            .max_scroll_height(420.0)
-            .column(C::initial(240.0).at_least(80.0))
-            .column(C::initial(140.0))
-            .column(C::initial(80.0))
-            .column(C::remainder())
-            .header(20.0, |mut h| {
-                for title in ["Name", "Kind", "Listeners", ""] {
-                    h.col(|ui| {
-                        ui.strong(title);
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(22.0, children.len(), |mut row| {
-                    let Some(c) = tree.get(&children[row.index()]) else {
-                        return;
-                    };
-                    row.col(|ui| {
-                        if ui.link(&c.label).clicked() {
-                            actions.push(Command::Select(c.key.clone()));
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(c.kind.noun());
-                    });
-                    row.col(|ui| {
-                        ui.label(
-                            c.arm
-                                .as_ref()
-                                .and_then(|n| n.listener_count)
-                                .map(|n| n.to_string())
-                                .unwrap_or_default(),
-                        );
-                    });
-                    row.col(|ui| {
-                        if let Some(id) = c.arm.as_ref().map(|n| n.id.as_str())
-                            && ui
-                                .small_button("Delete")
-                                .on_hover_text(format!("Delete {}", c.label))
-                                .clicked()
-                        {
-                            actions.push(Command::Confirm(Confirm::delete(id, key)));
-                        }
-                    });
-                });
-            });
     }
 }

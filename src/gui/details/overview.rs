@@ -151,22 +151,27 @@ impl DetailsPanel {
                 }
             });
         if attached && node.kind == Kind::Namespace {
-            ui.add_space(8.0);
-            ui.label("This namespace was attached with a connection string. Add a hybrid connection by name to listen or send on it:");
-            ui.horizontal(|ui| {
-                let l = ui.label("Hybrid connection");
-                ui.add(egui::TextEdit::singleline(&mut self.attach_input).hint_text("orders"))
-                    .labelled_by(l.id);
-                if ui.button("Add").clicked() && !self.attach_input.trim().is_empty() {
-                    let name = self.attach_input.trim().to_string();
-                    self.attach_input.clear();
-                    cx.commands.push(Command::AttachEntity {
-                        account: node.account.clone(),
-                        entity: name,
-                    });
-                }
-            });
+            self.attach_ui(cx, ui, node);
         }
+    }
+
+    /// A namespace attached by connection string: add one of its entities by name.
+    fn attach_ui(&mut self, cx: &mut Cx<'_>, ui: &mut egui::Ui, node: &tree::TreeNode) {
+        ui.add_space(8.0);
+        ui.label("This namespace was attached with a connection string. Add a hybrid connection by name to listen or send on it:");
+        ui.horizontal(|ui| {
+            let l = ui.label("Hybrid connection");
+            ui.add(egui::TextEdit::singleline(&mut self.attach_input).hint_text("orders"))
+                .labelled_by(l.id);
+            if ui.button("Add").clicked() && !self.attach_input.trim().is_empty() {
+                let name = self.attach_input.trim().to_string();
+                self.attach_input.clear();
+                cx.commands.push(Command::AttachEntity {
+                    account: node.account.clone(),
+                    entity: name,
+                });
+            }
+        });
     }
 
     pub(crate) fn account_overview_ui(

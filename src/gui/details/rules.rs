@@ -39,62 +39,7 @@ impl DetailsPanel {
                 self.new_rule = Some(NewRule::default());
             }
         });
-        if let Some(mut form) = self.new_rule.take() {
-            let mut keep = true;
-            egui::Frame::group(ui.style()).show(ui, |ui| {
-                ui.strong(format!("New SAS rule on {}", node.label));
-                ui.horizontal(|ui| {
-                    let l = ui.label("Rule name");
-                    ui.add(egui::TextEdit::singleline(&mut form.name))
-                        .labelled_by(l.id);
-                });
-                ui.horizontal(|ui| {
-                    ui.checkbox(&mut form.listen, "Listen");
-                    ui.checkbox(&mut form.send, "Send");
-                    if ui.checkbox(&mut form.manage, "Manage").changed() && form.manage {
-                        form.listen = true;
-                        form.send = true;
-                    }
-                });
-                let ok = valid_entity_name(&form.name).is_ok() && (form.listen || form.send);
-                ui.horizontal(|ui| {
-                    if ui
-                        .add_enabled(ok, egui::Button::new("Create rule"))
-                        .clicked()
-                        && let Some((arm, parent)) = cx.arm_of(key)
-                    {
-                        let f = form.clone();
-                        self.change(
-                            cx,
-                            key,
-                            format!("Create rule {}", f.name),
-                            None,
-                            format!("Created rule {}", f.name),
-                            async move {
-                                let mut rights = Vec::new();
-                                if f.listen {
-                                    rights.push("Listen");
-                                }
-                                if f.send {
-                                    rights.push("Send");
-                                }
-                                if f.manage {
-                                    rights.push("Manage");
-                                }
-                                arm.put_rule(&parent, &f.name, &rights).await.map(|_| ())
-                            },
-                        );
-                        keep = false;
-                    }
-                    if ui.button("Cancel").clicked() {
-                        keep = false;
-                    }
-                });
-            });
-            if keep {
-                self.new_rule = Some(form);
-            }
-        }
+        self.new_rule_ui(cx, ui, key, node);
         if rules.is_empty() {
             ui.weak("No SAS rules here: only Entra identities can reach it.");
             return;
@@ -186,6 +131,72 @@ impl DetailsPanel {
                     }
                 }
             });
+        }
+    }
+
+    /// The form of a new SAS rule (shown after *Add rule*).
+    fn new_rule_ui(
+        &mut self,
+        cx: &mut Cx<'_>,
+        ui: &mut egui::Ui,
+        key: &str,
+        node: &tree::TreeNode,
+    ) {
+        if let Some(mut form) = self.new_rule.take() {
+            let mut keep = true;
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.strong(format!("New SAS rule on {}", node.label));
+                ui.horizontal(|ui| {
+                    let l = ui.label("Rule name");
+                    ui.add(egui::TextEdit::singleline(&mut form.name))
+                        .labelled_by(l.id);
+                });
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut form.listen, "Listen");
+                    ui.checkbox(&mut form.send, "Send");
+                    if ui.checkbox(&mut form.manage, "Manage").changed() && form.manage {
+                        form.listen = true;
+                        form.send = true;
+                    }
+                });
+                let ok = valid_entity_name(&form.name).is_ok() && (form.listen || form.send);
+                ui.horizontal(|ui| {
+                    if ui
+                        .add_enabled(ok, egui::Button::new("Create rule"))
+                        .clicked()
+                        && let Some((arm, parent)) = cx.arm_of(key)
+                    {
+                        let f = form.clone();
+                        self.change(
+                            cx,
+                            key,
+                            format!("Create rule {}", f.name),
+                            None,
+                            format!("Created rule {}", f.name),
+                            async move {
+                                let mut rights = Vec::new();
+                                if f.listen {
+                                    rights.push("Listen");
+                                }
+                                if f.send {
+                                    rights.push("Send");
+                                }
+                                if f.manage {
+                                    rights.push("Manage");
+                                }
+                                arm.put_rule(&parent, &f.name, &rights).await.map(|_| ())
+                            },
+                        );
+                        keep = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        keep = false;
+                    }
+                });
+            });
+            if keep {
+                self.new_rule = Some(form);
+            }
         }
     }
 }
