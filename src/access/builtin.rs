@@ -56,6 +56,13 @@ pub fn roles() -> Vec<RoleDefinition> {
 }
 
 fn build() -> Vec<RoleDefinition> {
+    let mut roles = general_roles();
+    roles.extend(service_roles());
+    roles
+}
+
+/// Owner, Contributor, Reader and User Access Administrator.
+fn general_roles() -> Vec<RoleDefinition> {
     vec![
         role(
             OWNER,
@@ -114,6 +121,13 @@ fn build() -> Vec<RoleDefinition> {
             &[],
             &[],
         ),
+    ]
+}
+
+/// Role Based Access Control Administrator and the roles of the services the explorer knows
+/// (Relay, SignalR, managed identities), in the order `all()` keeps.
+fn service_roles() -> Vec<RoleDefinition> {
+    vec![
         role(
             RELAY_OWNER,
             "Azure Relay Owner",

@@ -196,97 +196,8 @@ async fn handle(
     };
 
     match (method.clone(), rest.as_slice()) {
-        (Method::POST, ["directoryObjects", "getByIds"]) => {
-            let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-                return graph_error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "The request body is not valid JSON: expected {\"ids\": [...], \"types\": [...]}.",
-                );
-            };
-            let Some(ids) = request["ids"].as_array() else {
-                return graph_error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "The 'ids' property is required.",
-                );
-            };
-            if ids.len() > 1000 {
-                return graph_error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "At most 1000 ids may be requested at once.",
-                );
-            }
-            let types: Vec<String> = request["types"]
-                .as_array()
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|x| x.as_str())
-                        .map(|s| s.to_ascii_lowercase())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let items = ids
-                .iter()
-                .filter_map(|id| id.as_str())
-                .filter_map(|id| directory_object(&world, id))
-                .filter(|o| {
-                    types.is_empty()
-                        || types.iter().any(|t| {
-                            o["@odata.type"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_ascii_lowercase()
-                                == format!("#microsoft.graph.{t}")
-                        })
-                })
-                .collect();
-            collection("directoryObjects", items)
-        }
-        (Method::GET, ["servicePrincipals"]) => {
-            let Some(filter) = query.get("$filter") else {
-                let mut items: Vec<Value> = world
-                    .applications
-                    .iter()
-                    .filter_map(|a| directory_object(&world, &a.object_id))
-                    .collect();
-                items.extend(
-                    world
-                        .managed_identities
-                        .iter()
-                        .filter_map(|m| directory_object(&world, &m.object_id)),
-                );
-                return collection("servicePrincipals", items);
-            };
-            let Some(app_id) = filter
-                .strip_prefix("appId eq '")
-                .and_then(|s| s.strip_suffix('\''))
-            else {
-                return graph_error(
-                    StatusCode::BAD_REQUEST,
-                    "Request_UnsupportedQuery",
-                    &format!(
-                        "Unsupported query: {filter}. This emulator supports $filter=appId eq '{{id}}'."
-                    ),
-                );
-            };
-            let items = world
-                .applications
-                .iter()
-                .filter(|a| a.client_id.eq_ignore_ascii_case(app_id))
-                .map(|a| a.object_id.clone())
-                .chain(
-                    world
-                        .managed_identities
-                        .iter()
-                        .filter(|m| m.client_id.eq_ignore_ascii_case(app_id))
-                        .map(|m| m.object_id.clone()),
-                )
-                .filter_map(|id| directory_object(&world, &id))
-                .collect();
-            collection("servicePrincipals", items)
-        }
+        (Method::POST, ["directoryObjects", "getByIds"]) => get_by_ids(&world, &body),
+        (Method::GET, ["servicePrincipals"]) => list_service_principals(&world, &query),
         (
             Method::GET,
             [
@@ -352,36 +263,7 @@ async fn handle(
             collection("directoryObjects", items)
         }
         (Method::GET, ["groups", id, rel @ ("members" | "transitiveMembers")]) => {
-            let Some(group) = world
-                .groups
-                .iter()
-                .find(|g| g.object_id.eq_ignore_ascii_case(id))
-            else {
-                return not_found(id);
-            };
-            let mut ids: Vec<String> = group.members.clone();
-            if *rel == "transitiveMembers" {
-                let mut i = 0;
-                while i < ids.len() {
-                    if let Some(g) = world
-                        .groups
-                        .iter()
-                        .find(|g| g.object_id.eq_ignore_ascii_case(&ids[i]))
-                    {
-                        for m in &g.members {
-                            if !ids.iter().any(|x| x.eq_ignore_ascii_case(m)) {
-                                ids.push(m.clone());
-                            }
-                        }
-                    }
-                    i += 1;
-                }
-            }
-            let items = ids
-                .iter()
-                .filter_map(|m| directory_object(&world, m))
-                .collect();
-            collection("directoryObjects", items)
+            group_members(&world, id, rel)
         }
         _ => graph_error(
             StatusCode::BAD_REQUEST,
@@ -392,6 +274,135 @@ async fn handle(
             ),
         ),
     }
+}
+
+/// `POST /directoryObjects/getByIds`: up to 1,000 objects by id, of the types asked for.
+fn get_by_ids(world: &World, body: &[u8]) -> Response {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The request body is not valid JSON: expected {\"ids\": [...], \"types\": [...]}.",
+        );
+    };
+    let Some(ids) = request["ids"].as_array() else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The 'ids' property is required.",
+        );
+    };
+    if ids.len() > 1000 {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "At most 1000 ids may be requested at once.",
+        );
+    }
+    let types: Vec<String> = request["types"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter_map(|x| x.as_str())
+                .map(|s| s.to_ascii_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let items = ids
+        .iter()
+        .filter_map(|id| id.as_str())
+        .filter_map(|id| directory_object(world, id))
+        .filter(|o| {
+            types.is_empty()
+                || types.iter().any(|t| {
+                    o["@odata.type"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase()
+                        == format!("#microsoft.graph.{t}")
+                })
+        })
+        .collect();
+    collection("directoryObjects", items)
+}
+
+/// `GET /servicePrincipals`, all or by `$filter=appId eq '…'`.
+fn list_service_principals(world: &World, query: &HashMap<String, String>) -> Response {
+    let Some(filter) = query.get("$filter") else {
+        let mut items: Vec<Value> = world
+            .applications
+            .iter()
+            .filter_map(|a| directory_object(world, &a.object_id))
+            .collect();
+        items.extend(
+            world
+                .managed_identities
+                .iter()
+                .filter_map(|m| directory_object(world, &m.object_id)),
+        );
+        return collection("servicePrincipals", items);
+    };
+    let Some(app_id) = filter
+        .strip_prefix("appId eq '")
+        .and_then(|s| s.strip_suffix('\''))
+    else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery",
+            &format!(
+                "Unsupported query: {filter}. This emulator supports $filter=appId eq '{{id}}'."
+            ),
+        );
+    };
+    let items = world
+        .applications
+        .iter()
+        .filter(|a| a.client_id.eq_ignore_ascii_case(app_id))
+        .map(|a| a.object_id.clone())
+        .chain(
+            world
+                .managed_identities
+                .iter()
+                .filter(|m| m.client_id.eq_ignore_ascii_case(app_id))
+                .map(|m| m.object_id.clone()),
+        )
+        .filter_map(|id| directory_object(world, &id))
+        .collect();
+    collection("servicePrincipals", items)
+}
+
+/// `GET /groups/{id}/members` or `/transitiveMembers`.
+fn group_members(world: &World, id: &str, rel: &str) -> Response {
+    let Some(group) = world
+        .groups
+        .iter()
+        .find(|g| g.object_id.eq_ignore_ascii_case(id))
+    else {
+        return not_found(id);
+    };
+    let mut ids: Vec<String> = group.members.clone();
+    if rel == "transitiveMembers" {
+        let mut i = 0;
+        while i < ids.len() {
+            if let Some(g) = world
+                .groups
+                .iter()
+                .find(|g| g.object_id.eq_ignore_ascii_case(&ids[i]))
+            {
+                for m in &g.members {
+                    if !ids.iter().any(|x| x.eq_ignore_ascii_case(m)) {
+                        ids.push(m.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    let items = ids
+        .iter()
+        .filter_map(|m| directory_object(world, m))
+        .collect();
+    collection("directoryObjects", items)
 }
 
 fn type_fits(kind: &str, object: &Value) -> bool {
