@@ -459,8 +459,9 @@ fn listener_count_is_live_in_resource_manager() {
 
 #[test]
 fn a_listener_renews_short_lived_tokens_and_never_drops() {
-    // Ten token lifetimes, as ten minutes of 60 s tokens would be, in a minute: Entra tokens live
-    // 6 s, and the emulator closes a channel 2 s after its token expires.
+    // Three token lifetimes end to end (Entra tokens live 6 s, and the emulator closes a channel
+    // 2 s after its token expires), under a request every 0.5 s. Hours of renewal under traffic
+    // run on tokio's paused clock in `relay::listener`'s unit tests.
     let rig = Rig::with(|o| {
         o.token_lifetime = 6;
         o.token_grace_secs = 2;
@@ -491,7 +492,7 @@ fn a_listener_renews_short_lived_tokens_and_never_drops() {
         let http = auth::http_client(&rig.cloud).unwrap();
         let sender = rig.sas("hybridconnections/orders/authorizationrules/sender");
         let endpoint = rig.endpoint("orders");
-        let end = tokio::time::Instant::now() + Duration::from_secs(60);
+        let end = tokio::time::Instant::now() + Duration::from_secs(20);
         let mut answered = 0;
         while tokio::time::Instant::now() < end {
             let response =
@@ -502,7 +503,7 @@ fn a_listener_renews_short_lived_tokens_and_never_drops() {
             answered += 1;
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        assert!(answered >= 100, "only {answered} requests in a minute");
+        assert!(answered >= 30, "only {answered} requests in 20 s");
         assert!(
             drops.lock().is_empty(),
             "the listener dropped: {:?}",

@@ -1,14 +1,17 @@
-//! The desktop window (eframe/egui). `App` owns the state; views draw it and ask for actions;
-//! the [`backend`] runs all I/O on tokio and reports back with events.
+//! The desktop window (eframe/egui). Panels own their state, draw, and return what they want
+//! done as [`command::Command`]s that `App` runs at the end of the frame; the [`backend`] runs
+//! all I/O on tokio and reports back with events.
 //!
 //! Layout:
-//! - `app.rs`: state, events, actions, the window's frame (top bar, tree, centre, activity);
+//! - `app/`: the state, sign-in, the event and command fold, the layout, dialogs, the tour;
+//! - `command.rs`: the commands; `fetch.rs`: a value fetched in the background;
 //! - `tree.rs`: the explorer tree, flattened into visible rows for a virtual list;
-//! - `details.rs`: Overview / Entities / SAS rules / Role assignments / Access, and Identities;
-//! - `consoles.rs`: Listen and Send consoles; `transcript.rs`: their bounded memory and rates;
-//! - `accounts.rs`: remembered accounts (no secrets) and sessions; `dialogs.rs`: add account,
-//!   device code, confirmations, the accounts panel; `activity.rs`: the activity log;
-//! - `backend.rs`: background work and the console actors; `widgets.rs`: small shared widgets.
+//! - `details/`: Overview / Entities / SAS rules / Role assignments / Access; `identities.rs`;
+//! - `console/`: Listen and Send consoles (model, views, protocol, actor); `transcript.rs`:
+//!   their bounded memory and rates;
+//! - `accounts.rs`: remembered accounts (no secrets) and sessions; `dialogs.rs`: the Add account
+//!   form and confirmations; `activity.rs`: the activity log;
+//! - `backend.rs`: background work; `widgets.rs`: small shared widgets.
 
 mod accounts;
 mod activity;

@@ -328,15 +328,18 @@ fn renew_at(expiry: i64, now: i64) -> i64 {
     }
 }
 
-async fn serve(
-    socket: Socket,
+async fn serve<S>(
+    socket: tokio_tungstenite::WebSocketStream<S>,
     mut expiry: Option<i64>,
     endpoint: &Endpoint,
     token: &TokenSource,
     connector: &Connector,
     keep_alive: Duration,
     events: &mpsc::Sender<ListenerEvent>,
-) -> String {
+) -> String
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::unbounded_channel::<Vec<Message>>();
     let writer = tokio::spawn(super::write_batches(sink, rx, |m: &Message| {
@@ -562,12 +565,4 @@ pub async fn http_request(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renewal_comes_before_expiry() {
-        assert_eq!(renew_at(10_000, 6_400), 9_700);
-        assert_eq!(renew_at(1_060, 1_000), 1_030);
-    }
-}
+mod tests;
