@@ -111,7 +111,10 @@ pub(super) fn authorize(
             ),
         ));
     };
-    if token.len() > 22 && token[..22].eq_ignore_ascii_case("SharedAccessSignature ") {
+    if token
+        .get(..22)
+        .is_some_and(|p| p.eq_ignore_ascii_case("SharedAccessSignature "))
+    {
         let sas = SasToken::parse(token)
             .map_err(|e| (StatusCode::UNAUTHORIZED, format!("Unauthorized: {e}.")))?;
         let now = chrono::Utc::now().timestamp();

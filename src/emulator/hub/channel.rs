@@ -33,33 +33,19 @@ pub(super) fn listen(
             ),
         );
     }
-    let listener_id = param(query, "sb-hc-id")
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    upgrade.on_upgrade(move |socket| control_channel(st, entity, listener_id, socket, expires_at))
+    // Listeners are told apart by their connection, not by the `sb-hc-id` they chose.
+    upgrade.on_upgrade(move |socket| control_channel(st, entity, socket, expires_at))
 }
 
 pub(super) async fn control_channel(
     st: NamespaceState,
     entity: Entity,
-    id: String,
     socket: WebSocket,
     mut expires_at: Option<i64>,
 ) {
     let key = entity.key.clone();
     let (tx, rx) = mpsc::unbounded_channel::<Vec<Message>>();
-    st.shared
-        .hub
-        .listeners
-        .lock()
-        .entry(key.clone())
-        .or_default()
-        .push(ListenerHandle {
-            id: id.clone(),
-            tx: tx.clone(),
-        });
-    st.shared
-        .set_listener_count(&key, st.shared.hub.listener_count(&key));
+    let registration = Hub::register(&st.shared, &key, tx.clone());
     let (sink, mut stream) = socket.split();
     let writer = tokio::spawn(write_batches(sink, rx, |m: &Message| {
         matches!(m, Message::Close(_))
@@ -127,11 +113,7 @@ pub(super) async fn control_channel(
             _ => {}
         }
     }
-    if let Some(list) = st.shared.hub.listeners.lock().get_mut(&key) {
-        list.retain(|l| l.id != id);
-    }
-    st.shared
-        .set_listener_count(&key, st.shared.hub.listener_count(&key));
+    drop(registration);
     drop(tx);
     let mut writer = writer;
     if tokio::time::timeout(Duration::from_secs(2), &mut writer)

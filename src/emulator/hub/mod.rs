@@ -70,7 +70,8 @@ enum Rendezvous {
 }
 
 struct ListenerHandle {
-    id: String,
+    /// This connection, whatever `sb-hc-id` it chose (two listeners may choose the same one).
+    serial: u64,
     /// Batches of messages written back to back (a request and its body are never split).
     tx: mpsc::UnboundedSender<Vec<Message>>,
 }
@@ -89,9 +90,53 @@ pub struct Hub {
     accepts: Mutex<HashMap<String, oneshot::Sender<Rendezvous>>>,
     replies: Mutex<HashMap<String, oneshot::Sender<HttpReply>>>,
     rendezvous_requests: Mutex<HashMap<String, PendingHttp>>,
+    next_serial: std::sync::atomic::AtomicU64,
+}
+
+/// A listener's place on its hybrid connection, given up when dropped — however the control
+/// channel's task ends (closed, failed, or panicked).
+pub(super) struct Registration {
+    shared: Arc<Shared>,
+    key: String,
+    serial: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Some(list) = self.shared.hub.listeners.lock().get_mut(&self.key) {
+            list.retain(|l| l.serial != self.serial);
+        }
+        self.shared
+            .set_listener_count(&self.key, self.shared.hub.listener_count(&self.key));
+    }
 }
 
 impl Hub {
+    /// Registers a listener's control channel on an entity until the registration is dropped.
+    fn register(
+        shared: &Arc<Shared>,
+        key: &str,
+        tx: mpsc::UnboundedSender<Vec<Message>>,
+    ) -> Registration {
+        let serial = shared
+            .hub
+            .next_serial
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        shared
+            .hub
+            .listeners
+            .lock()
+            .entry(key.to_string())
+            .or_default()
+            .push(ListenerHandle { serial, tx });
+        shared.set_listener_count(key, shared.hub.listener_count(key));
+        Registration {
+            shared: shared.clone(),
+            key: key.to_string(),
+            serial,
+        }
+    }
+
     pub fn listener_count(&self, entity_key: &str) -> usize {
         self.listeners.lock().get(entity_key).map_or(0, Vec::len)
     }

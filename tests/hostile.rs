@@ -1,0 +1,130 @@
+//! Hostile input against the relay: what a hostile or broken client sends must be refused
+//! cleanly, never panic a task, never leave a ghost behind (issue 14 §0).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::rig::Rig;
+use futures::{SinkExt, StreamExt};
+use relay_explorer::relay::client::{Endpoint, tls_connector, ws_connect};
+use relay_explorer::relay::protocol::control::{ControlMessage, RenewToken};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// 21 ASCII bytes, then a 3-byte character across byte 22 (where `SharedAccessSignature ` ends).
+const MULTIBYTE_AT_22: &str = "SharedAccessSignatur€ sr=x&sig=y&se=1&skn=z";
+
+fn listeners(rig: &Rig, entity: &str) -> usize {
+    rig.emu
+        .shared()
+        .listener_count(&format!("{}/hybridConnections/{entity}", rig.namespace))
+}
+
+/// Waits until `entity` has `n` listeners, or says how many it has after 5 s.
+async fn settle(rig: &Rig, entity: &str, n: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while listeners(rig, entity) != n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    listeners(rig, entity)
+}
+
+/// A raw control channel on `entity` as listener `id`, signed with the listen-only rule.
+async fn control_channel(
+    rig: &Rig,
+    entity: &str,
+    id: &str,
+) -> relay_explorer::relay::client::Socket {
+    let endpoint: Endpoint = rig.endpoint(entity);
+    let token = rig.sas(&format!(
+        "hybridconnections/{entity}/authorizationrules/listen-only"
+    ));
+    let (sas, _) = token.token(&endpoint).await.unwrap().unwrap();
+    let url = endpoint
+        .ws_url("listen", "", &[])
+        .replace("sb-hc-id=", &format!("sb-hc-id={id}&unused="));
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("ServiceBusAuthorization", sas.parse().unwrap());
+    ws_connect(request, tls_connector(Some(&rig.cloud)).unwrap())
+        .await
+        .expect("the control channel opens")
+}
+
+#[test]
+fn a_renewed_token_with_a_multibyte_character_is_refused_and_leaves_no_ghost() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let mut channel = control_channel(&rig, "orders", "ghost-1").await;
+        assert_eq!(settle(&rig, "orders", 1).await, 1);
+        let renew = ControlMessage::RenewToken(RenewToken {
+            token: MULTIBYTE_AT_22.into(),
+        });
+        channel
+            .send(Message::Text(renew.to_text().into()))
+            .await
+            .unwrap();
+        // The service closes the channel with 1008 (policy violation), as for any bad token.
+        let closed = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match channel.next().await {
+                    Some(Ok(Message::Close(f))) => break f.map(|f| u16::from(f.code)),
+                    Some(Ok(_)) => continue,
+                    _ => break None,
+                }
+            }
+        })
+        .await
+        .expect("the channel is closed, not left hanging");
+        assert_eq!(closed, Some(1008));
+        // And the listener is gone from the hybrid connection: no ghost holds a slot.
+        assert_eq!(
+            settle(&rig, "orders", 0).await,
+            0,
+            "a ghost listener stayed"
+        );
+    });
+}
+
+#[test]
+fn a_listen_token_with_a_multibyte_character_is_a_clean_401() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let endpoint = rig.endpoint("orders");
+        let url = endpoint.ws_url(
+            "listen",
+            "",
+            &[("sb-hc-token".into(), MULTIBYTE_AT_22.into())],
+        );
+        let refused = ws_connect(url.as_str(), tls_connector(Some(&rig.cloud)).unwrap()).await;
+        match refused {
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+                assert_eq!(r.status().as_u16(), 401)
+            }
+            other => panic!("expected a 401 refusal: {:?}", other.map(|_| ())),
+        }
+        // The emulator still serves.
+        let _l = control_channel(&rig, "orders", "after").await;
+        assert_eq!(settle(&rig, "orders", 1).await, 1);
+    });
+}
+
+#[test]
+fn two_listeners_with_the_same_id_are_counted_apart() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let first = control_channel(&rig, "orders", "same-id").await;
+        let _second = control_channel(&rig, "orders", "same-id").await;
+        assert_eq!(settle(&rig, "orders", 2).await, 2);
+        drop(first);
+        // One left: the other is still there, and senders still reach it.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            settle(&rig, "orders", 1).await,
+            1,
+            "both went when one left"
+        );
+    });
+}
