@@ -128,3 +128,33 @@ fn two_listeners_with_the_same_id_are_counted_apart() {
         );
     });
 }
+
+#[test]
+fn a_sas_scope_is_not_widened_by_dot_segments() {
+    use relay_explorer::relay::protocol::connection_string::Credential;
+    use relay_explorer::relay::protocol::sas;
+    let rig = Rig::new();
+    let root = rig.keys("namespaces/northwind-relay/authorizationrules/rootmanagesharedaccesskey");
+    let Credential::Key { name, key } = &root.credential else {
+        unreachable!()
+    };
+    let host = root.namespace_host();
+    let host = host.split(':').next().unwrap().to_string();
+    rig.emu.block_on(async {
+        for sr in [
+            format!("http://{host}/orders/.."),
+            format!("http://{host}/orders/%2E%2E"),
+            format!("http://{host}/orders/../inventory"),
+        ] {
+            let token = sas::mint(&sr, name, key, chrono::Utc::now().timestamp() + 600);
+            let endpoint = rig.endpoint("inventory");
+            let url = endpoint.ws_url("listen", "", &[("sb-hc-token".into(), token)]);
+            match ws_connect(url.as_str(), tls_connector(Some(&rig.cloud)).unwrap()).await {
+                Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+                    assert_eq!(r.status().as_u16(), 401, "{sr}")
+                }
+                other => panic!("{sr} was accepted for inventory: {:?}", other.map(|_| ())),
+            }
+        }
+    });
+}

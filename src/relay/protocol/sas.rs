@@ -159,15 +159,21 @@ impl SasToken {
     }
 
     /// Does the token's `sr` cover `host` + `path`? The scheme and port are ignored, the host is
-    /// compared case-insensitively, and a token for a path covers everything below it.
+    /// compared case-insensitively, and a token for a path covers everything below it. The `sr`
+    /// is read as it was signed: nothing in it is normalised (a URL parser would resolve `..`),
+    /// segments are compared one by one, and a `.` or `..` segment, plain or percent-encoded,
+    /// makes it cover nothing.
     pub fn covers(&self, host: &str, path: &str) -> bool {
-        let Ok(uri) = url::Url::parse(&self.resource) else {
+        let Some((sr_host, sr_path)) = split_resource(&self.resource) else {
             return false;
         };
-        if !uri.host_str().is_some_and(|h| h.eq_ignore_ascii_case(host)) {
+        if !sr_host.eq_ignore_ascii_case(host) {
             return false;
         }
-        let scope: Vec<String> = segments(uri.path());
+        let scope: Vec<String> = segments(sr_path);
+        if scope.iter().any(|s| s == "." || s == "..") {
+            return false;
+        }
         let target: Vec<String> = segments(path);
         scope.len() <= target.len()
             && scope
@@ -175,6 +181,24 @@ impl SasToken {
                 .zip(&target)
                 .all(|(a, b)| a.eq_ignore_ascii_case(b))
     }
+}
+
+/// `scheme://host[:port]/path` → (host, path), from the raw text (no normalisation).
+fn split_resource(resource: &str) -> Option<(&str, &str)> {
+    let (_, rest) = resource.split_once("://")?;
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if authority.contains('@') {
+        return None;
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => authority,
+    };
+    (!host.is_empty()).then_some((host, path))
 }
 
 fn segments(path: &str) -> Vec<String> {
@@ -219,6 +243,28 @@ mod tests {
         assert_eq!(lower.resource, upper.resource);
         assert!(upper.is_expired_at(1_700_000_000));
         assert!(!upper.is_expired_at(1_699_999_999));
+    }
+
+    #[test]
+    fn dot_segments_never_widen_a_scope() {
+        let t = |sr: &str| SasToken::parse(&mint(sr, "k", KEY, 1)).unwrap();
+        let host = "contoso.servicebus.windows.net";
+        for sr in [
+            "sb://contoso.servicebus.windows.net/hc/..",
+            "sb://contoso.servicebus.windows.net/hc/%2E%2E",
+            "sb://contoso.servicebus.windows.net/hc/%2e%2e/",
+            "sb://contoso.servicebus.windows.net/hc/../hc2",
+            "sb://contoso.servicebus.windows.net/./hc2",
+        ] {
+            for path in ["/hc2", "/hc", "/other"] {
+                assert!(!t(sr).covers(host, path), "{sr} covers {path}");
+            }
+        }
+        // A name that merely contains dots is a name.
+        assert!(t("sb://contoso.servicebus.windows.net/hc..2").covers(host, "/hc..2"));
+        // No user info, no empty host.
+        assert!(!t("sb://user@contoso.servicebus.windows.net/hc").covers(host, "/hc"));
+        assert!(!t("sb:///hc").covers(host, "/hc"));
     }
 
     #[test]
