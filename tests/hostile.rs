@@ -158,3 +158,77 @@ fn a_sas_scope_is_not_widened_by_dot_segments() {
         }
     });
 }
+
+/// A Resource Manager token for the emulator's bootstrap admin (Owner of the subscription).
+async fn admin_arm_token(rig: &Rig) -> String {
+    use relay_explorer::auth::{self, SignIn, Vault};
+    let http = auth::http_client(&rig.cloud).unwrap();
+    let sign_in = SignIn::client_secret(
+        rig.cloud.clone(),
+        &rig.emu.ready.tenant_id,
+        &rig.emu.ready.admin.client_id,
+        &rig.emu.ready.admin.client_secret,
+    );
+    let credential = auth::credential(
+        &sign_in,
+        &http,
+        std::sync::Arc::new(Vault::in_memory("test")),
+        None,
+    )
+    .unwrap();
+    credential
+        .get_token(&["https://management.azure.com/.default"], None)
+        .await
+        .unwrap()
+        .token
+        .secret()
+        .to_string()
+}
+
+#[test]
+fn arm_refuses_encoded_separators_instead_of_routing_past_rbac() {
+    let rig = Rig::new();
+    let arm = rig
+        .emu
+        .ready
+        .resource_manager
+        .trim_end_matches('/')
+        .to_string();
+    let sub = rig.emu.ready.subscription_id.clone();
+    rig.emu.block_on(async {
+        let token = admin_arm_token(&rig).await;
+        let http = rig.emu.http();
+        let get = |path: String| {
+            let (http, token, arm) = (http.clone(), token.clone(), arm.clone());
+            async move {
+                let r = http
+                    .get(format!("{arm}{path}?api-version=2024-01-01"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let ns = format!(
+            "/subscriptions/{sub}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces"
+        );
+        // The rule, asked for as itself: found.
+        let (status, _) = get(format!(
+            "{ns}/northwind-relay/hybridConnections/orders/authorizationRules/listen-only"
+        ))
+        .await;
+        assert_eq!(status, 200);
+        // The same path with encoded separators is not another way in: ARM's RBAC would see a
+        // namespace where the route finds a rule (or keys). Refused, naming the problem.
+        for path in [
+            format!("{ns}/northwind-relay%2FhybridConnections%2Forders%2FauthorizationRules%2Flisten-only"),
+            format!("{ns}/northwind-relay%2fhybridConnections/orders"),
+            format!("/subscriptions/{sub}/resourceGroups/rg-relay%2Fproviders%2FMicrosoft.Relay%2Fnamespaces%2Fnorthwind-relay"),
+        ] {
+            let (status, body) = get(path.clone()).await;
+            assert_eq!(status, 400, "{path}: {body}");
+            assert!(body.contains("InvalidRequestUri"), "{path}: {body}");
+        }
+    });
+}

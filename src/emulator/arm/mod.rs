@@ -181,16 +181,10 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let segments: Vec<String> = uri
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segments = match path_segments(uri.path()) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let query: HashMap<String, String> = uri
         .query()
         .map(|q| {
@@ -232,6 +226,27 @@ async fn handle(
         caller,
     };
     route(&shared, &request)
+}
+
+/// The path's segments, each percent-decoded once. A segment that decodes to a separator (`/`,
+/// `\\`) is refused: the route and the RBAC check must see one and the same id, and ARM ids
+/// have no encoded separators.
+fn path_segments(path: &str) -> Result<Vec<String>, Response> {
+    let mut segments = Vec::new();
+    for raw in path.split('/').filter(|s| !s.is_empty()) {
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        if decoded.contains(['/', '\\']) {
+            return Err(arm_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestUri",
+                &format!(
+                    "The request URI segment '{raw}' holds an encoded path separator: give resource ids with plain '/' separators."
+                ),
+            ));
+        }
+        segments.push(decoded.into_owned());
+    }
+    Ok(segments)
 }
 
 /// The provider a path belongs to: the last `providers/{namespace}`, or Microsoft.Resources.
