@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -131,23 +131,56 @@ pub struct Shared {
     pub relay: relay::RelayEndpoints,
     /// The Hybrid Connections data plane's live state.
     pub hub: hub::Hub,
-    dirty: AtomicBool,
+    /// Changes made to the world (a generation, bumped by each one) and the last generation
+    /// written to the state folder: a change is acknowledged only once it is written.
+    changes: AtomicU64,
+    saved: tokio::sync::watch::Sender<u64>,
+    /// One writer at a time (the background task, `durable`'s callers, shutdown).
+    writing: Mutex<()>,
     dirty_signal: Notify,
 }
 
 impl Shared {
-    /// Notes that the world changed; a background task writes it to the state folder soon.
+    /// Notes that the world changed (call it after the change, with the world unlocked); the
+    /// background writer picks it up at once. Answer the request only after [`Shared::durable`].
     pub fn mark_dirty(&self) {
-        self.dirty.store(true, Ordering::SeqCst);
+        self.changes.fetch_add(1, Ordering::SeqCst);
         self.dirty_signal.notify_one();
     }
 
-    /// Writes the world now if it changed.
-    pub fn flush(&self) -> Result<()> {
-        if self.dirty.swap(false, Ordering::SeqCst) {
-            let json = serde_json::to_vec_pretty(&*self.world.lock())?;
-            state::write_private(&self.options.state_dir.join(state::WORLD_FILE), &json)?;
+    /// Returns once every change marked so far is in the state folder (group commit: requests
+    /// that change the world concurrently share one write). A crash after a change was answered
+    /// therefore never loses it.
+    /// False when the state folder could not be written in time (the change is then not to be
+    /// acknowledged).
+    pub async fn durable(&self) -> bool {
+        let wanted = self.changes.load(Ordering::SeqCst);
+        let mut saved = self.saved.subscribe();
+        if *saved.borrow() >= wanted {
+            return true;
         }
+        self.dirty_signal.notify_one();
+        let written = saved.wait_for(|g| *g >= wanted);
+        matches!(
+            tokio::time::timeout(Duration::from_secs(30), written).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Writes the world now if it changed since the last write.
+    pub fn flush(&self) -> Result<()> {
+        let _one_writer = self.writing.lock();
+        let (generation, json) = {
+            let world = self.world.lock();
+            // Read under the world's lock: every change counted here is in this snapshot.
+            let generation = self.changes.load(Ordering::SeqCst);
+            if generation == *self.saved.borrow() {
+                return Ok(());
+            }
+            (generation, serde_json::to_vec_pretty(&*world)?)
+        };
+        state::write_private(&self.options.state_dir.join(state::WORLD_FILE), &json)?;
+        self.saved.send_replace(generation);
         Ok(())
     }
 
@@ -276,7 +309,9 @@ pub async fn start(options: Options) -> Result<RunningEmulator> {
         relay: relay::RelayEndpoints::new(options.bind, host, tls.clone()),
         hub: hub::Hub::default(),
         options: options.clone(),
-        dirty: AtomicBool::new(true),
+        changes: AtomicU64::new(1),
+        saved: tokio::sync::watch::channel(0).0,
+        writing: Mutex::new(()),
         dirty_signal: Notify::new(),
     });
     relay::bind_all_namespaces(&shared)?;
@@ -316,14 +351,16 @@ pub async fn start(options: Options) -> Result<RunningEmulator> {
         h.listening().await;
     }
 
-    // Write the world soon after each change, at most every 200 ms.
+    // Write the world as soon as it changes; changes made while a write runs share the next.
     let persist = shared.clone();
     tasks.push(tokio::spawn(async move {
         loop {
             persist.dirty_signal.notified().await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            if let Err(e) = persist.flush() {
-                tracing::error!("could not save the emulator's state: {e:#}");
+            let writer = persist.clone();
+            match tokio::task::spawn_blocking(move || writer.flush()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!("could not save the emulator's state: {e:#}"),
+                Err(e) => tracing::error!("the state writer failed: {e}"),
             }
         }
     }));

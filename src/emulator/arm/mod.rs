@@ -225,7 +225,17 @@ async fn handle(
         body,
         caller,
     };
-    route(&shared, &request)
+    let response = route(&shared, &request);
+    // A change is answered once it is in the state folder: a crash never loses what was
+    // acknowledged (a regenerated key, a deleted role assignment).
+    if request.method != Method::GET && !shared.durable().await {
+        return arm_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "The change could not be saved in the emulator's state folder; see the emulator's log.",
+        );
+    }
+    response
 }
 
 /// The path's segments, each percent-decoded once. A segment that decodes to a separator (`/`,

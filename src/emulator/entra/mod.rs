@@ -312,7 +312,7 @@ async fn token(
         form.entry("client_id".into()).or_insert(id);
         form.entry("client_secret".into()).or_insert(secret);
     }
-    match form.get("grant_type").map(String::as_str) {
+    let response = match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => client_credentials(&shared, &tid, &form),
         Some("urn:ietf:params:oauth:grant-type:device_code") | Some("device_code") => {
             device_code_grant(&shared, &tid, &form)
@@ -330,7 +330,21 @@ async fn token(
             900144,
             "The request body must contain the following parameter: 'grant_type'.",
         ),
+    };
+    // A refresh token handed out is in the state folder first (a restart must honour it).
+    if form
+        .get("grant_type")
+        .is_some_and(|g| g != "client_credentials")
+        && !shared.durable().await
+    {
+        return aad_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable",
+            50000,
+            "The sign-in could not be saved in the emulator's state folder.",
+        );
     }
+    response
 }
 
 fn client_credentials(shared: &Shared, tid: &str, form: &HashMap<String, String>) -> Response {
