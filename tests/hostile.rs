@@ -232,3 +232,40 @@ fn arm_refuses_encoded_separators_instead_of_routing_past_rbac() {
         }
     });
 }
+
+#[test]
+fn a_listener_answering_101_is_not_relayed() {
+    use relay_explorer::relay::listener::{self, ListenerEvent};
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let (_handle, mut events) = listener::spawn(
+            rig.endpoint("orders"),
+            rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            tls_connector(Some(&rig.cloud)).unwrap(),
+        );
+        assert!(matches!(events.recv().await, Some(ListenerEvent::Online)));
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                if let ListenerEvent::Request(r) = e {
+                    let _ = r.respond(101, &[], b"").await;
+                }
+            }
+        });
+        let http = relay_explorer::auth::http_client(&rig.cloud).unwrap();
+        let sender = rig.sas("hybridconnections/orders/authorizationrules/sender");
+        let response = listener::http_request(
+            &rig.endpoint("orders"),
+            &sender,
+            &http,
+            "GET",
+            "/upgrade-me",
+            &[],
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.status().as_u16(), 502);
+        let body = response.text().await.unwrap();
+        assert!(body.contains("101"), "{body}");
+    });
+}

@@ -32,13 +32,15 @@ pub fn parse_duration(text: &str) -> Result<i64> {
     let n: i64 = number
         .parse()
         .map_err(|_| anyhow!("--ttl '{text}' is not a duration: use e.g. 30s, 15m, 1h or 7d"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
+    let per_unit = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
         _ => bail!("--ttl '{text}' has an unknown unit '{unit}': use s, m, h or d"),
     };
+    // An overflowing product is too long, not a wrapped-around short one.
+    let seconds = n.checked_mul(per_unit).unwrap_or(i64::MAX);
     if seconds <= 0 || seconds > 365 * 86400 {
         bail!("--ttl '{text}' must be between 1 second and 365 days");
     }
@@ -148,6 +150,15 @@ mod tests {
         assert_eq!(parse_duration("7d").unwrap(), 604_800);
         for bad in ["", "h", "5x", "0", "-5m", "400d"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        // Too long is too long, never wrapped around into a short one.
+        for huge in [
+            "48251900007619892d",
+            "106751991167300d",
+            "9223372036854775807h",
+        ] {
+            let e = parse_duration(huge).unwrap_err().to_string();
+            assert!(e.contains("between 1 second and 365 days"), "{huge}: {e}");
         }
     }
 

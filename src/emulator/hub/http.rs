@@ -148,6 +148,17 @@ pub(super) async fn http_request(
             .insert("content-type", HeaderValue::from_static("application/json"));
         return r;
     };
+    // A listener's answer must be a final HTTP status: 1xx (101 would claim an upgrade that
+    // never happens) and nonsense are not relayed.
+    if !(200..=599).contains(&reply.status) {
+        return relay_error(
+            StatusCode::BAD_GATEWAY,
+            &format!(
+                "The listener answered with status {}, which is not a final HTTP status.",
+                reply.status
+            ),
+        );
+    }
     let mut response = Response::builder()
         .status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     for (k, v) in &reply.headers {

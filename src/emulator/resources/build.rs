@@ -54,7 +54,7 @@ fn validate_name(id: &ResourceId) -> Result<()> {
                 "The specified namespace name '{name}' is not valid. It must be 6 to 50 characters long, start with a letter, end with a letter or digit, and contain only letters, digits and hyphens."
             );
         }
-    } else if name.is_empty() || name.len() > 260 || !ok_chars {
+    } else if name.is_empty() || name.len() > 260 || !ok_chars || name == "." || name == ".." {
         bail!(
             "The specified name '{name}' is not valid: use 1 to 260 letters, digits, '-', '_' or '.'."
         );
@@ -115,7 +115,7 @@ pub fn build(
             props["listenerCount"] = json!(0);
             props["requiresClientAuthorization"] = bool_prop("requiresClientAuthorization", true)?;
             if let Some(m) = string_prop("userMetadata") {
-                props["userMetadata"] = m;
+                props["userMetadata"] = user_metadata(m)?;
             }
             location = None;
         }
@@ -202,6 +202,19 @@ impl Given<'_> {
     }
 }
 
+/// `userMetadata` is a string of at most 1,024 characters (Azure's limit for Relay entities).
+fn user_metadata(m: Value) -> Result<Value> {
+    match m.as_str() {
+        Some(text) if text.chars().count() <= 1024 => Ok(m),
+        Some(text) => bail!(
+            "The property 'userMetadata' has {} characters: at most 1024 are allowed.",
+            text.chars().count()
+        ),
+        None if m.is_null() => Ok(m),
+        None => bail!("The property 'userMetadata' must be a string."),
+    }
+}
+
 /// Relay namespaces have one SKU: Standard.
 fn namespace_sku(sku: Option<&Value>) -> Result<Value> {
     let tier = sku
@@ -250,7 +263,7 @@ fn wcf_relay_properties(props: &mut Value, given: &Given, now: &str) -> Result<(
     props["requiresClientAuthorization"] = given.boolean("requiresClientAuthorization", true)?;
     props["requiresTransportSecurity"] = given.boolean("requiresTransportSecurity", true)?;
     if let Some(m) = given.string("userMetadata") {
-        props["userMetadata"] = m;
+        props["userMetadata"] = user_metadata(m)?;
     }
     Ok(())
 }

@@ -339,6 +339,30 @@ mod tests {
     }
 
     #[test]
+    fn dot_names_and_long_metadata_are_refused_as_azure_does() {
+        let hc = |name: &str| {
+            ResourceId::parse(&format!(
+                "/subscriptions/S/resourceGroups/rg/providers/Microsoft.Relay/namespaces/ns1/hybridConnections/{name}"
+            ))
+            .unwrap()
+        };
+        for name in [".", ".."] {
+            let e = build(&hc(name), "x".into(), &json!({}), None, None, None).unwrap_err();
+            assert!(e.to_string().contains(&format!("'{name}'")), "{e}");
+        }
+        assert!(build(&hc("a.b"), "x".into(), &json!({}), None, None, None).is_ok());
+        let metadata = |n: usize| json!({"properties": {"userMetadata": "m".repeat(n)}});
+        assert!(build(&hc("a"), "x".into(), &metadata(1024), None, None, None).is_ok());
+        let e = build(&hc("a"), "x".into(), &metadata(2_000_000), None, None, None).unwrap_err();
+        assert!(e.to_string().contains("at most 1024"), "{e}");
+        let wcf = ResourceId::parse(
+            "/subscriptions/S/resourceGroups/rg/providers/Microsoft.Relay/namespaces/ns1/wcfRelays/w",
+        )
+        .unwrap();
+        assert!(build(&wcf, "x".into(), &metadata(1025), None, None, None).is_err());
+    }
+
+    #[test]
     fn rules_need_valid_rights() {
         let id = ResourceId::parse("/subscriptions/S/resourceGroups/rg/providers/Microsoft.Relay/namespaces/ns1/authorizationRules/r").unwrap();
         let ok = build(

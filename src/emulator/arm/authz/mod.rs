@@ -240,6 +240,26 @@ fn trailing_guid(id: &str) -> &str {
     id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
 }
 
+/// A GUID as ARM takes it in a name: the hyphenated 8-4-4-4-12 form only (`uuid` would also
+/// take braces, `urn:uuid:` and 32 bare digits, which ARM refuses).
 fn is_guid(s: &str) -> bool {
-    uuid::Uuid::parse_str(s).is_ok()
+    s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_guid;
+
+    #[test]
+    fn role_assignment_names_are_hyphenated_guids_only() {
+        assert!(is_guid("0f1e2d3c-4b5a-4968-8776-000000000001"));
+        for bad in [
+            "{0f1e2d3c-4b5a-4968-8776-000000000001}",
+            "urn:uuid:0f1e2d3c-4b5a-4968-8776-000000000001",
+            "0f1e2d3c4b5a49688776000000000001",
+            "not-a-guid",
+        ] {
+            assert!(!is_guid(bad), "{bad}");
+        }
+    }
 }
