@@ -108,9 +108,9 @@ pub fn load_or_seed(state_dir: &Path, world_file: Option<&Path>) -> Result<World
     if path.exists() {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading the emulator state {}", path.display()))?;
-        return serde_json::from_str(&text).with_context(|| {
+        return state_from_text(&text).with_context(|| {
             format!(
-                "the emulator state {} is damaged; move it away to start from the world file again",
+                "the emulator state {} is damaged; it was left as it is: move it away to start from the world file again",
                 path.display()
             )
         });
@@ -127,6 +127,43 @@ pub fn load_or_seed(state_dir: &Path, world_file: Option<&Path>) -> Result<World
         ),
     };
     from_text(&text).with_context(|| format!("{name} is not a valid world file"))
+}
+
+/// The world as the state folder keeps it. Every top-level key the emulator writes must be there
+/// and no other: a renamed or missing key is damage to report, never a part of the world to
+/// silently start empty (and then overwrite).
+fn state_from_text(text: &str) -> Result<World> {
+    let value: Value = serde_json::from_str(text)?;
+    let Some(found) = value.as_object() else {
+        anyhow::bail!("it is not a JSON object");
+    };
+    let expected = serde_json::to_value(from_text(DEMO_WORLD)?)?;
+    let expected = expected
+        .as_object()
+        .map(|o| o.keys().cloned().collect::<Vec<_>>());
+    let expected = expected.unwrap_or_default();
+    let unknown: Vec<&String> = found.keys().filter(|k| !expected.contains(k)).collect();
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|k| !found.contains_key(*k))
+        .collect();
+    if !unknown.is_empty() || !missing.is_empty() {
+        let list = |keys: &[&String]| {
+            keys.iter()
+                .map(|k| format!("'{k}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut problems = Vec::new();
+        if !unknown.is_empty() {
+            problems.push(format!("unknown key(s) {}", list(&unknown)));
+        }
+        if !missing.is_empty() {
+            problems.push(format!("missing key(s) {}", list(&missing)));
+        }
+        anyhow::bail!("{}", problems.join(" and "));
+    }
+    Ok(serde_json::from_value(value)?)
 }
 
 /// Builds a world from a world file's text.
@@ -288,6 +325,40 @@ pub fn add_default_rule(world: &mut World, namespace_id: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_damaged_state_file_is_reported_by_key_and_left_as_it_is() {
+        for (from, to) in [
+            ("resources", "resourcez"),
+            ("deny_assignments", "deny_assignmentz"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let world = from_text(DEMO_WORLD).unwrap();
+            let path = dir.path().join(state::WORLD_FILE);
+            let text = serde_json::to_string(&world)
+                .unwrap()
+                .replace(&format!("\"{from}\":"), &format!("\"{to}\":"));
+            std::fs::write(&path, &text).unwrap();
+            let e = format!("{:#}", load_or_seed(dir.path(), None).unwrap_err());
+            assert!(e.contains(&path.display().to_string()), "{e}");
+            assert!(e.contains(&format!("unknown key(s) '{to}'")), "{e}");
+            assert!(e.contains(&format!("missing key(s) '{from}'")), "{e}");
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                text,
+                "the file was changed"
+            );
+        }
+        // An intact state loads.
+        let dir = tempfile::tempdir().unwrap();
+        let world = from_text(DEMO_WORLD).unwrap();
+        std::fs::write(
+            dir.path().join(state::WORLD_FILE),
+            serde_json::to_string(&world).unwrap(),
+        )
+        .unwrap();
+        assert!(load_or_seed(dir.path(), None).is_ok());
+    }
     use crate::access::ActionKind;
 
     #[test]
