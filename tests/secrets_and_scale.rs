@@ -17,7 +17,7 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
     // A client secret, with everything logged.
     let mut ls = emu.cli(&["ls", "--rules"]);
     emu.with_secret(&mut ls, "orders-backend");
-    ls.env("RUST_LOG", "debug");
+    ls.env("RUST_LOG", "trace");
     let out = run(&mut ls);
     assert!(out.status.success(), "{}", stderr(&out));
     logs.push_str(&stderr(&out));
@@ -31,7 +31,7 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
         "device-code",
     ]);
     token
-        .env("RUST_LOG", "debug")
+        .env("RUST_LOG", "trace")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let mut child = token.spawn().unwrap();
@@ -70,7 +70,7 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
         "AZURE_RELAY_CONNECTION_STRING",
         format!("Endpoint=sb://localhost:1/;SharedAccessKeyName=sender;SharedAccessKey={sas_key}"),
     )
-    .env("RUST_LOG", "debug");
+    .env("RUST_LOG", "trace");
     let out = run(&mut sas);
     assert!(out.status.success(), "{}", stderr(&out));
     logs.push_str(&stderr(&out));
@@ -113,7 +113,7 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
     ];
     assert!(
         logs.contains("DEBUG") || logs.contains("debug"),
-        "debug logging was on: {logs}"
+        "trace logging was on: {logs}"
     );
     let scanned = emu.dir.path();
     for (what, secret, allowed) in &secrets {
