@@ -125,11 +125,32 @@ fn which_az() -> Option<std::path::PathBuf> {
     Some(home)
 }
 
+/// `--entity` must be an ARM id: `/subscriptions/…/providers/…`.
+fn entity_id(entity: Option<&str>) -> Result<String> {
+    let Some(e) = entity.map(str::trim).filter(|e| !e.is_empty()) else {
+        anyhow::bail!(
+            "give --entity ID: the ARM id of a hybrid connection, WCF relay, namespace or SignalR resource (e.g. from `relay-explorer ls`)"
+        );
+    };
+    let parts: Vec<&str> = e.split('/').collect();
+    let well_formed = e.starts_with("/subscriptions/")
+        && parts.len() >= 9
+        && parts.iter().skip(1).all(|p| !p.is_empty())
+        && parts.iter().any(|p| p.eq_ignore_ascii_case("providers"));
+    if !well_formed {
+        let shown: String = e.chars().take(80).collect();
+        anyhow::bail!(
+            "--entity '{shown}' is not an ARM resource id: give one like /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Relay/namespaces/NS/hybridConnections/HC (`relay-explorer ls` lists them)"
+        );
+    }
+    Ok(e.to_string())
+}
+
 pub fn run(args: AccessArgs) -> Result<()> {
     if args.diagnose_credentials {
         return diagnose(&args);
     }
-    let entity = args.entity.clone().unwrap_or_default();
+    let entity = entity_id(args.entity.as_deref())?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let session = args.credentials.session()?;
@@ -218,4 +239,30 @@ pub fn run(args: AccessArgs) -> Result<()> {
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entity_id;
+
+    #[test]
+    fn a_bad_entity_is_named_before_any_request() {
+        for bad in [
+            "garbage",
+            "/subscriptions/x",
+            "orders",
+            "/subscriptions//resourceGroups/rg/providers/a/b/c/d",
+        ] {
+            let e = entity_id(Some(bad)).unwrap_err().to_string();
+            assert!(e.starts_with("--entity '"), "{bad}: {e}");
+        }
+        assert!(
+            entity_id(None)
+                .unwrap_err()
+                .to_string()
+                .contains("give --entity")
+        );
+        let ok = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Relay/namespaces/ns/hybridConnections/hc";
+        assert_eq!(entity_id(Some(ok)).unwrap(), ok);
+    }
 }
