@@ -12,10 +12,22 @@
 use super::sas::SasToken;
 
 /// Why a connection string was refused: each names the part that is wrong.
+/// The longest connection string taken: Azure's are a few hundred bytes (a SAS one a little
+/// more); anything near this is a paste gone wrong.
+pub const MAX_LENGTH: usize = 4096;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionStringError {
     #[error("the connection string is empty")]
     Empty,
+    #[error(
+        "the connection string is {0} bytes long: a Relay connection string is a few hundred (at most {MAX_LENGTH}); check what was pasted"
+    )]
+    TooLong(usize),
+    #[error(
+        "the connection string holds a control character (U+{0:04X}) at character {1}: copy it again without line breaks or tabs"
+    )]
+    ControlCharacter(u32, usize),
     #[error("the part '{0}' has no '=' (each part is Name=Value, separated by ';')")]
     NotAPair(String),
     #[error(
@@ -66,6 +78,18 @@ pub struct ConnectionString {
 
 impl ConnectionString {
     pub fn parse(text: &str) -> Result<Self, ConnectionStringError> {
+        if text.len() > MAX_LENGTH {
+            return Err(ConnectionStringError::TooLong(text.len()));
+        }
+        // Around it, white space (a pasted line break) is forgiven; inside it, not.
+        if let Some((i, c)) = text
+            .trim()
+            .chars()
+            .enumerate()
+            .find(|(_, c)| c.is_control())
+        {
+            return Err(ConnectionStringError::ControlCharacter(c as u32, i + 1));
+        }
         let mut endpoint = None;
         let (mut key_name, mut key, mut signature, mut entity, mut authentication) =
             (None, None, None, None, None);
@@ -190,6 +214,36 @@ impl std::fmt::Display for ConnectionString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_strings_and_control_characters_are_refused_by_name() {
+        let good =
+            "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=v";
+        assert!(ConnectionString::parse(&format!("  {good}\n")).is_ok());
+        let huge = format!("{good};EntityPath={}", "x".repeat(100_000));
+        assert!(matches!(
+            ConnectionString::parse(&huge),
+            Err(ConnectionStringError::TooLong(n)) if n > 100_000
+        ));
+        let e = ConnectionString::parse(&huge).unwrap_err().to_string();
+        assert!(e.len() < 200, "the error repeats the input: {e}");
+        for (bad, code) in [
+            (
+                good.replace("SharedAccessKey=v", "SharedAccessKey=v\u{7}"),
+                7,
+            ),
+            (good.replace(";Shared", ";\tShared"), 9),
+            (good.replace(";Shared", "\n;Shared"), 10),
+        ] {
+            let at = bad.trim().chars().position(|c| c.is_control()).unwrap() + 1;
+            assert_eq!(
+                ConnectionString::parse(&bad),
+                Err(ConnectionStringError::ControlCharacter(code, at)),
+                "{bad:?}"
+            );
+        }
+    }
+
     use ConnectionStringError as E;
 
     #[test]
