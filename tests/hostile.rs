@@ -269,3 +269,36 @@ fn a_listener_answering_101_is_not_relayed() {
         assert!(body.contains("101"), "{body}");
     });
 }
+
+#[test]
+fn a_sign_in_to_a_stopped_emulator_fails_fast_with_the_cause() {
+    // An emulator's ready file and CA, kept after the emulator is gone.
+    let kept = tempfile::tempdir().unwrap();
+    let (ready, admin) = {
+        let rig = Rig::new();
+        let mut ready: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&rig.emu.ready_file).unwrap()).unwrap();
+        let ca = kept.path().join("ca.pem");
+        std::fs::copy(ready["ca_cert"].as_str().unwrap(), &ca).unwrap();
+        ready["ca_cert"] = serde_json::json!(ca.display().to_string());
+        let file = kept.path().join("ready.json");
+        std::fs::write(&file, serde_json::to_vec(&ready).unwrap()).unwrap();
+        (file, rig.emu.ready.admin.clone())
+    };
+    let started = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relay-explorer"))
+        .args(["ls", "--auth", "client-secret", "--emulator"])
+        .arg(&ready)
+        .env("AZURE_CLIENT_ID", &admin.client_id)
+        .env("AZURE_CLIENT_SECRET", &admin.client_secret)
+        .env("HOME", kept.path())
+        .env("RELAY_EXPLORER_VAULT", "memory")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("Connection refused"), "{err}");
+    // It took 81 s of silent retries before.
+    assert!(took < Duration::from_secs(20), "failing took {took:?}");
+}

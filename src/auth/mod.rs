@@ -130,6 +130,17 @@ pub fn client_options(cloud: &Cloud, http: &reqwest::Client) -> ClientOptions {
     }
 }
 
+/// How a sign-in retries: a few quick tries, then the cause. azure_core's default (8 tries over
+/// about 80 s) kept a person waiting 81 s for "connection refused" from a stopped endpoint.
+fn sign_in_retry() -> azure_core::http::RetryOptions {
+    azure_core::http::RetryOptions::exponential(azure_core::http::ExponentialRetryOptions {
+        initial_delay: time::Duration::milliseconds(200),
+        max_retries: 2,
+        max_total_elapsed: time::Duration::seconds(5),
+        max_delay: time::Duration::seconds(2),
+    })
+}
+
 /// Makes the credential a sign-in asks for. `prompt` shows a device code to the user.
 pub fn credential(
     sign_in: &SignIn,
@@ -137,7 +148,10 @@ pub fn credential(
     vault: Arc<Vault>,
     prompt: Option<PromptFn>,
 ) -> Result<Arc<dyn TokenCredential>> {
-    let options = client_options(&sign_in.cloud, http);
+    let options = ClientOptions {
+        retry: sign_in_retry(),
+        ..client_options(&sign_in.cloud, http)
+    };
     let tenant = || {
         sign_in
             .tenant_id
