@@ -302,3 +302,40 @@ fn a_sign_in_to_a_stopped_emulator_fails_fast_with_the_cause() {
     // It took 81 s of silent retries before.
     assert!(took < Duration::from_secs(20), "failing took {took:?}");
 }
+
+#[test]
+fn a_ready_file_naming_the_wrong_ca_fails_fast_and_says_so() {
+    let rig = Rig::new();
+    let mut ready: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&rig.emu.ready_file).unwrap()).unwrap();
+    // A valid CA certificate, but not the one that signed this emulator's certificate.
+    let other = rcgen::CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let ca = rig.emu.dir.path().join("other-ca.pem");
+    std::fs::write(&ca, other.pem()).unwrap();
+    ready["ca_cert"] = serde_json::json!(ca.display().to_string());
+    let wrong = rig.emu.dir.path().join("wrong-ready.json");
+    std::fs::write(&wrong, serde_json::to_vec(&ready).unwrap()).unwrap();
+    let admin = &rig.emu.ready.admin;
+    let started = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relay-explorer"))
+        .args(["ls", "--auth", "client-secret", "--emulator"])
+        .arg(&wrong)
+        .env("AZURE_CLIENT_ID", &admin.client_id)
+        .env("AZURE_CLIENT_SECRET", &admin.client_secret)
+        .env("HOME", rig.emu.dir.path())
+        .env("RELAY_EXPLORER_VAULT", "memory")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("UnknownIssuer"), "{err}");
+    assert!(
+        err.contains("ca_cert signs the emulator's certificate"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(20), "failing took {took:?}");
+}

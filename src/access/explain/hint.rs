@@ -98,7 +98,7 @@ impl fmt::Display for Hint {
                 "Hint: --client-id takes the identity's client (application) id; for its object (principal) id use --managed-identity-object-id, for its resource id --managed-identity-resource-id.",
             ),
             Hint::UntrustedCertificate => f.write_str(
-                "Hint: the server's certificate is not from a CA this machine trusts; for the local emulator pass --emulator READY_FILE (in the app, add the account under Local emulator).",
+                "Hint: the server's certificate is not from a CA this machine trusts, nor from the CA its cloud names; for the local emulator pass --emulator READY_FILE of that very emulator (its ca_cert signs the emulator's certificate; in the app, add the account under Local emulator).",
             ),
         }
     }
