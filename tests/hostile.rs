@@ -339,3 +339,22 @@ fn a_ready_file_naming_the_wrong_ca_fails_fast_and_says_so() {
     );
     assert!(took < Duration::from_secs(20), "failing took {took:?}");
 }
+
+#[test]
+fn the_emulator_refuses_a_remote_bind_unless_allowed_and_says_what_it_exposes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relay-explorer"))
+        .args(["emulator", "--bind", "0.0.0.0", "--state-dir"])
+        .arg(dir.path().join("state"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("--bind 0.0.0.0 is not a loopback address"),
+        "{err}"
+    );
+    assert!(err.contains("managed-identity endpoint"), "{err}");
+    assert!(err.contains("--allow-remote"), "{err}");
+    assert!(!dir.path().join("state").exists(), "nothing was started");
+}

@@ -10,10 +10,13 @@ use crate::emulator::{self, DEFAULT_PAGE_SIZE, state};
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
-    /// The address to listen on. Anything but loopback exposes a fake identity provider whose
-    /// demo passwords are public: a warning is printed.
+    /// The address to listen on. Anything but loopback is refused unless --allow-remote is given:
+    /// it would expose a fake identity provider whose demo passwords are public.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
     pub bind: IpAddr,
+    /// Allow a --bind address beyond loopback (other machines then reach the emulator).
+    #[arg(long)]
+    pub allow_remote: bool,
     /// First of four consecutive ports: login, Resource Manager, Graph, managed identity.
     /// 0 picks free ports (the ready file tells which).
     #[arg(long, value_name = "PORT", default_value_t = 0)]
@@ -46,8 +49,15 @@ pub struct EmulatorArgs {
 
 pub fn run(args: EmulatorArgs) -> Result<()> {
     if !args.bind.is_loopback() {
+        const EXPOSED: &str = "the plain-HTTP managed-identity endpoint (anyone who sends `Metadata: true` gets tokens), and sign-ins with the demo world's public passwords and keys";
+        if !args.allow_remote {
+            anyhow::bail!(
+                "--bind {} is not a loopback address: other machines would reach {EXPOSED}. Use 127.0.0.1, or add --allow-remote if that is what you want",
+                args.bind
+            );
+        }
         eprintln!(
-            "warning: binding {} exposes the emulator beyond this machine. Its demo passwords and keys are public; use 127.0.0.1 unless you know why not.",
+            "warning: --bind {} --allow-remote exposes to other machines {EXPOSED}.",
             args.bind
         );
     }
