@@ -148,6 +148,12 @@ pub(super) async fn http_request(
             .insert("content-type", HeaderValue::from_static("application/json"));
         return r;
     };
+    relayed_response(&st, reply)
+}
+
+/// The listener's answer as the sender gets it: a final status, its headers less the hop-by-hop
+/// ones, `Via` the relay.
+fn relayed_response(st: &NamespaceState, reply: HttpReply) -> Response {
     // A listener's answer must be a final HTTP status: 1xx (101 would claim an upgrade that
     // never happens) and nonsense are not relayed.
     if !(200..=599).contains(&reply.status) {
