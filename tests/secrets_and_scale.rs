@@ -42,6 +42,13 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
         assert!(std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0);
         logs.push_str(&line);
     }
+    // Keep reading the child's log while it signs in: at trace level it writes more than a pipe
+    // holds, and a child blocked on a full pipe never exits.
+    let drained = std::thread::spawn(move || {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+        rest
+    });
     let words: Vec<&str> = line.split_whitespace().collect();
     let url = words[words.iter().position(|w| *w == "open").unwrap() + 1].to_string();
     let code = words[words.iter().position(|w| *w == "code").unwrap() + 1].to_string();
@@ -58,9 +65,7 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
             .unwrap()
     });
     let out = child.wait_with_output().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
-    logs.push_str(&rest);
+    logs.push_str(&drained.join().unwrap());
     assert!(out.status.success(), "{logs}");
     let access_token = stdout(&out).trim().to_string();
     // A SAS key.
