@@ -358,3 +358,37 @@ fn the_emulator_refuses_a_remote_bind_unless_allowed_and_says_what_it_exposes() 
     assert!(err.contains("--allow-remote"), "{err}");
     assert!(!dir.path().join("state").exists(), "nothing was started");
 }
+
+#[test]
+fn a_connection_that_sends_half_a_request_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rig = Rig::with(|o| o.header_read_timeout = Duration::from_secs(1));
+    let arm = url::Url::parse(&rig.emu.ready.resource_manager).unwrap();
+    let port = arm.port().unwrap();
+    rig.emu.block_on(async {
+        let config = relay_explorer::cloud::tls::rustls_config(Some(&rig.cloud)).unwrap();
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        let mut tls = connector.connect(name, tcp).await.unwrap();
+        // Headers begun, never finished (a slowloris client).
+        tls.write_all(
+            b"GET /subscriptions?api-version=2022-12-01 HTTP/1.1\r\nHost: localhost\r\nX-Slow: ",
+        )
+        .await
+        .unwrap();
+        tls.flush().await.unwrap();
+        let started = Instant::now();
+        let mut buf = [0u8; 1024];
+        let read = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut buf)).await;
+        let took = started.elapsed();
+        // The server answers 408 or just closes; either way the connection ends.
+        match read {
+            Ok(Ok(_)) | Ok(Err(_)) => {}
+            Err(_) => panic!("the connection was still open after {took:?}"),
+        }
+        assert!(took < Duration::from_secs(5), "closed only after {took:?}");
+    });
+}

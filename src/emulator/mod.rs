@@ -63,6 +63,9 @@ pub struct Options {
     pub device_code_lifetime: i64,
     /// How long a listener's control channel outlives its token if it is not renewed, in seconds.
     pub token_grace_secs: i64,
+    /// How long a connection may take to send a request's headers before it is closed (a
+    /// client that sends half a request must not hold a connection forever).
+    pub header_read_timeout: Duration,
 }
 
 impl Options {
@@ -77,6 +80,7 @@ impl Options {
             device_code_interval: 5,
             device_code_lifetime: 900,
             token_grace_secs: 300,
+            header_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -230,6 +234,7 @@ impl RunningEmulator {
 pub(crate) fn tls_server(
     listener: TcpListener,
     tls: RustlsConfig,
+    header_read_timeout: Duration,
 ) -> std::io::Result<
     axum_server::Server<
         SocketAddr,
@@ -238,7 +243,13 @@ pub(crate) fn tls_server(
 > {
     let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
         .acceptor(axum_server::accept::NoDelayAcceptor::new());
-    Ok(axum_server::from_tcp(listener)?.acceptor(acceptor))
+    let mut server = axum_server::from_tcp(listener)?.acceptor(acceptor);
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    Ok(server)
 }
 
 fn bind(addr: IpAddr, port: u16) -> Result<TcpListener> {
@@ -328,7 +339,8 @@ pub async fn start(options: Options) -> Result<RunningEmulator> {
         let handle = Handle::new();
         let service = router.into_make_service();
         let task = if secure {
-            let server = tls_server(listener, tls.clone())?.handle(handle.clone());
+            let server = tls_server(listener, tls.clone(), shared.options.header_read_timeout)?
+                .handle(handle.clone());
             tokio::spawn(async move {
                 if let Err(e) = server.serve(service).await {
                     tracing::error!("an emulator endpoint stopped: {e}");

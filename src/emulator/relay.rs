@@ -57,7 +57,12 @@ impl RelayEndpoints {
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let handle = Handle::new();
-        let server = super::tls_server(listener, self.tls.clone())?.handle(handle.clone());
+        let server = super::tls_server(
+            listener,
+            self.tls.clone(),
+            shared.options.header_read_timeout,
+        )?
+        .handle(handle.clone());
         let app = super::hub::router(shared.clone(), namespace_id.to_string())
             .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move {
