@@ -392,3 +392,33 @@ fn a_connection_that_sends_half_a_request_is_closed() {
         assert!(took < Duration::from_secs(5), "closed only after {took:?}");
     });
 }
+
+#[test]
+fn imds_refuses_a_proxied_request() {
+    let rig = Rig::new();
+    let url = format!(
+        "{}?api-version=2018-02-01&resource=https://management.azure.com/",
+        rig.emu.ready.imds_endpoint
+    );
+    rig.emu.block_on(async {
+        let http = reqwest::Client::new();
+        let direct = http
+            .get(&url)
+            .header("Metadata", "true")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(direct.status().as_u16(), 200);
+        let proxied = http
+            .get(&url)
+            .header("Metadata", "true")
+            .header("X-Forwarded-For", "203.0.113.7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(proxied.status().as_u16(), 400);
+        let body: serde_json::Value = proxied.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request");
+        assert!(body.get("access_token").is_none());
+    });
+}

@@ -202,6 +202,15 @@ async fn imds(
             "Required metadata header not specified",
         );
     }
+    // As IMDS documents it ("Security and authentication"): a request must not carry
+    // X-Forwarded-For — IMDS is for the machine itself, never reached through a proxy.
+    if headers.contains_key("x-forwarded-for") {
+        return error(
+            Style::Imds,
+            StatusCode::BAD_REQUEST,
+            "Requests with an X-Forwarded-For header are refused: the metadata endpoint answers the machine itself, never a request relayed by a proxy",
+        );
+    }
     if !query.contains_key("api-version") {
         return error(
             Style::Imds,
