@@ -422,3 +422,28 @@ fn imds_refuses_a_proxied_request() {
         assert!(body.get("access_token").is_none());
     });
 }
+
+#[test]
+fn a_log_that_is_not_a_terminal_has_no_colour_codes() {
+    let rig = Rig::new();
+    let dir = tempfile::tempdir().unwrap();
+    let admin = &rig.emu.ready.admin;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relay-explorer"))
+        .args(["ls", "--auth", "client-secret", "--emulator"])
+        .arg(&rig.emu.ready_file)
+        .env("AZURE_CLIENT_ID", &admin.client_id)
+        .env("AZURE_CLIENT_SECRET", &admin.client_secret)
+        .env("RUST_LOG", "debug")
+        .env("HOME", dir.path())
+        .env("RELAY_EXPLORER_VAULT", "memory")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("DEBUG"), "debug logging was on: {err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "colour codes in a piped log: {err:?}"
+    );
+    drop(rig);
+}
