@@ -212,18 +212,28 @@ pub struct RunningEmulator {
     pub shared: Arc<Shared>,
     pub ready: ReadyInfo,
     handles: Vec<Handle<SocketAddr>>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl RunningEmulator {
     /// Stops every endpoint and writes the world.
     pub async fn shutdown(self) -> Result<()> {
+        self.stop().await
+    }
+
+    /// [`RunningEmulator::shutdown`] through a shared reference (the app may still hold other
+    /// references). Returns once the endpoints' tasks have ended, so their ports are free.
+    pub async fn stop(&self) -> Result<()> {
         for h in &self.handles {
             h.graceful_shutdown(Some(Duration::from_secs(2)));
         }
         self.shared.relay.shutdown();
-        for t in self.tasks {
+        let tasks = std::mem::take(&mut *self.tasks.lock());
+        for t in &tasks {
             t.abort();
+        }
+        for t in tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(3), t).await;
         }
         self.shared.flush()
     }
@@ -382,6 +392,6 @@ pub async fn start(options: Options) -> Result<RunningEmulator> {
         shared,
         ready,
         handles,
-        tasks,
+        tasks: Mutex::new(tasks),
     })
 }

@@ -254,13 +254,13 @@ impl App {
             AccountsFile::new(&self.options.config_dir).save(&keep).ok();
         }
         self.consoles.clear();
-        if let Some(e) = self.embedded.take()
-            && let Ok(e) = Arc::try_unwrap(e)
-        {
+        // Stopped even while a background task still holds a reference to it: its ports must be
+        // free when the window has closed.
+        if let Some(e) = self.embedded.take() {
             let rt = self.backend.runtime().clone();
             let done = std::thread::Builder::new()
                 .name("emulator-shutdown".into())
-                .spawn(move || rt.block_on(e.running.shutdown()));
+                .spawn(move || rt.block_on(e.running.stop()));
             if let Ok(handle) = done {
                 handle.join().ok();
             }
