@@ -159,6 +159,23 @@ fn a_sas_scope_is_not_widened_by_dot_segments() {
     });
 }
 
+/// `relay-explorer ls` signed in as the emulator's admin by client secret, with a home of its own
+/// and secrets kept in memory.
+fn ls_as_admin(
+    ready_file: &std::path::Path,
+    admin: &relay_explorer::cloud::ready::AdminInfo,
+    home: &std::path::Path,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_relay-explorer"));
+    cmd.args(["ls", "--auth", "client-secret", "--emulator"])
+        .arg(ready_file)
+        .env("AZURE_CLIENT_ID", &admin.client_id)
+        .env("AZURE_CLIENT_SECRET", &admin.client_secret)
+        .env("HOME", home)
+        .env("RELAY_EXPLORER_VAULT", "memory");
+    cmd
+}
+
 /// A Resource Manager token for the emulator's bootstrap admin (Owner of the subscription).
 async fn admin_arm_token(rig: &Rig) -> String {
     use relay_explorer::auth::{self, SignIn, Vault};
@@ -286,15 +303,7 @@ fn a_sign_in_to_a_stopped_emulator_fails_fast_with_the_cause() {
         (file, rig.emu.ready.admin.clone())
     };
     let started = Instant::now();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relay-explorer"))
-        .args(["ls", "--auth", "client-secret", "--emulator"])
-        .arg(&ready)
-        .env("AZURE_CLIENT_ID", &admin.client_id)
-        .env("AZURE_CLIENT_SECRET", &admin.client_secret)
-        .env("HOME", kept.path())
-        .env("RELAY_EXPLORER_VAULT", "memory")
-        .output()
-        .unwrap();
+    let out = ls_as_admin(&ready, &admin, kept.path()).output().unwrap();
     let took = started.elapsed();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -320,13 +329,7 @@ fn a_ready_file_naming_the_wrong_ca_fails_fast_and_says_so() {
     std::fs::write(&wrong, serde_json::to_vec(&ready).unwrap()).unwrap();
     let admin = &rig.emu.ready.admin;
     let started = Instant::now();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relay-explorer"))
-        .args(["ls", "--auth", "client-secret", "--emulator"])
-        .arg(&wrong)
-        .env("AZURE_CLIENT_ID", &admin.client_id)
-        .env("AZURE_CLIENT_SECRET", &admin.client_secret)
-        .env("HOME", rig.emu.dir.path())
-        .env("RELAY_EXPLORER_VAULT", "memory")
+    let out = ls_as_admin(&wrong, admin, rig.emu.dir.path())
         .output()
         .unwrap();
     let took = started.elapsed();
@@ -428,14 +431,8 @@ fn a_log_that_is_not_a_terminal_has_no_colour_codes() {
     let rig = Rig::new();
     let dir = tempfile::tempdir().unwrap();
     let admin = &rig.emu.ready.admin;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_relay-explorer"))
-        .args(["ls", "--auth", "client-secret", "--emulator"])
-        .arg(&rig.emu.ready_file)
-        .env("AZURE_CLIENT_ID", &admin.client_id)
-        .env("AZURE_CLIENT_SECRET", &admin.client_secret)
+    let out = ls_as_admin(&rig.emu.ready_file, admin, dir.path())
         .env("RUST_LOG", "debug")
-        .env("HOME", dir.path())
-        .env("RELAY_EXPLORER_VAULT", "memory")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

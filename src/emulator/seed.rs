@@ -137,14 +137,18 @@ fn state_from_text(text: &str) -> Result<World> {
     let Some(found) = value.as_object() else {
         anyhow::bail!("it is not a JSON object");
     };
-    let expected = serde_json::to_value(from_text(DEMO_WORLD)?)?;
-    let expected = expected
+    // Missing keys with a default deserialise fine: the keys this world is written with are the
+    // ones that must be there.
+    let world: World = serde_json::from_value(value.clone())?;
+    let written = serde_json::to_value(&world)?;
+    let expected: Vec<&String> = written
         .as_object()
-        .map(|o| o.keys().cloned().collect::<Vec<_>>());
-    let expected = expected.unwrap_or_default();
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
     let unknown: Vec<&String> = found.keys().filter(|k| !expected.contains(k)).collect();
     let missing: Vec<&String> = expected
         .iter()
+        .copied()
         .filter(|k| !found.contains_key(*k))
         .collect();
     if !unknown.is_empty() || !missing.is_empty() {
@@ -163,7 +167,7 @@ fn state_from_text(text: &str) -> Result<World> {
         }
         anyhow::bail!("{}", problems.join(" and "));
     }
-    Ok(serde_json::from_value(value)?)
+    Ok(world)
 }
 
 /// Builds a world from a world file's text.

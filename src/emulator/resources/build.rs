@@ -89,8 +89,6 @@ pub fn build(
         input: &input_props,
         old: &old_props,
     };
-    let string_prop = |k: &str| given.string(k);
-    let bool_prop = |k: &str, default: bool| given.boolean(k, default);
     let mut keys = existing.and_then(|r| r.keys.clone());
     let mut location = body
         .get("location")
@@ -113,8 +111,9 @@ pub fn build(
             props["createdAt"] = old_props.get("createdAt").cloned().unwrap_or(json!(now));
             props["updatedAt"] = json!(now);
             props["listenerCount"] = json!(0);
-            props["requiresClientAuthorization"] = bool_prop("requiresClientAuthorization", true)?;
-            if let Some(m) = string_prop("userMetadata") {
+            props["requiresClientAuthorization"] =
+                given.boolean("requiresClientAuthorization", true)?;
+            if let Some(m) = given.string("userMetadata") {
                 props["userMetadata"] = user_metadata(m)?;
             }
             location = None;
