@@ -318,8 +318,11 @@ fn main() {
     // (c') the same over TLS (the emulator's own certificate): what TLS alone costs.
     let direct_tls = wanted("c'").then(|| {
         runtime.block_on(async {
-            let identity =
-                emulator::tls::server_identity(&dir.path().join("state")).expect("tls identity");
+            let identity = emulator::tls::server_identity(
+                &dir.path().join("state"),
+                std::net::Ipv4Addr::LOCALHOST.into(),
+            )
+            .expect("tls identity");
             use rustls_pki_types::pem::PemObject;
             let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_slice_iter(
                 identity.cert_chain_pem.as_bytes(),

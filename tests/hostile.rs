@@ -363,6 +363,33 @@ fn the_emulator_refuses_a_remote_bind_unless_allowed_and_says_what_it_exposes() 
 }
 
 #[test]
+fn the_certificate_and_the_advertised_urls_follow_the_bind_address() {
+    // 127.0.0.2 is loopback, but `localhost` is 127.0.0.1: the ready file must name the address
+    // the emulator listens on, and its certificate must be valid for it.
+    let emu = common::TestEmulator::start_with(|o| o.bind = "127.0.0.2".parse().unwrap());
+    for url in [
+        &emu.ready.authority_host,
+        &emu.ready.resource_manager,
+        &emu.ready.graph,
+        &emu.ready.managed_identity.endpoint,
+    ] {
+        assert!(url.contains("//127.0.0.2:"), "{url}");
+    }
+    let home = tempfile::tempdir().unwrap();
+    let out = ls_as_admin(&emu.ready_file, &emu.ready.admin, home.path())
+        .arg("--rules")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("orders"), "{stdout}");
+}
+
+#[test]
 fn a_connection_that_sends_half_a_request_is_closed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rig = Rig::with(|o| o.header_read_timeout = Duration::from_secs(1));
@@ -443,4 +470,155 @@ fn a_log_that_is_not_a_terminal_has_no_colour_codes() {
         "colour codes in a piped log: {err:?}"
     );
     drop(rig);
+}
+
+/// A raw sender connection to `entity`, signed with the namespace's manage rule.
+async fn raw_sender(rig: &Rig, entity: &str) -> relay_explorer::relay::client::Socket {
+    let endpoint: Endpoint = rig.endpoint(entity);
+    let token = rig.sas("namespaces/northwind-relay/authorizationrules/rootmanagesharedaccesskey");
+    let (sas, _) = token.token(&endpoint).await.unwrap().unwrap();
+    let mut request = endpoint
+        .ws_url("connect", "", &[])
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("ServiceBusAuthorization", sas.parse().unwrap());
+    ws_connect(request, tls_connector(Some(&rig.cloud)).unwrap())
+        .await
+        .expect("the sender connects")
+}
+
+/// A client frame as bytes (final, masked with a zero key): `opcode`, a header declaring
+/// `declared` bytes of payload, then `payload` (which may be shorter: the rest never comes).
+fn raw_frame(opcode: u8, declared: u64, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0x80 | opcode];
+    match declared {
+        0..=125 => bytes.push(0x80 | declared as u8),
+        126..=0xffff => {
+            bytes.push(0x80 | 126);
+            bytes.extend_from_slice(&(declared as u16).to_be_bytes());
+        }
+        _ => {
+            bytes.push(0x80 | 127);
+            bytes.extend_from_slice(&declared.to_be_bytes());
+        }
+    }
+    bytes.extend_from_slice(&[0, 0, 0, 0]);
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+/// Writes `bytes` under the WebSocket and returns the close code the relay answers with (within
+/// 10 s).
+async fn close_code_after(mut socket: relay_explorer::relay::client::Socket, bytes: &[u8]) -> u16 {
+    use tokio::io::AsyncWriteExt;
+    socket.get_mut().write_all(bytes).await.unwrap();
+    socket.get_mut().flush().await.unwrap();
+    let wait = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(m) = socket.next().await {
+            match m {
+                Ok(Message::Close(Some(c))) => return Some(u16::from(c.code)),
+                Ok(Message::Close(None)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+        None
+    });
+    wait.await
+        .expect("a close frame within 10 s")
+        .expect("a close frame with a code")
+}
+
+#[test]
+fn protocol_violations_are_closed_with_the_codes_rfc_6455_names() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let listener = rig
+            .echo_listener(
+                "orders",
+                rig.sas("namespaces/northwind-relay/authorizationrules/rootmanagesharedaccesskey"),
+            )
+            .await;
+        let invalid_utf8 = raw_frame(0x1, 3, &[b'a', 0xff, 0xfe]);
+        let cases = [
+            ("invalid UTF-8 text", invalid_utf8.clone(), 1007),
+            // Refused on its header: the 20 MB never has to arrive (nor be buffered).
+            ("a 20 MB frame", raw_frame(0x2, 20 << 20, &[]), 1009),
+            ("a reserved opcode", raw_frame(0x3, 3, &[1, 2, 3]), 1002),
+        ];
+        for (what, bytes, code) in cases {
+            let sender = raw_sender(&rig, "orders").await;
+            assert_eq!(
+                close_code_after(sender, &bytes).await,
+                code,
+                "{what} from a sender"
+            );
+        }
+        // The control channel too.
+        let channel = control_channel(&rig, "orders", "violator").await;
+        assert_eq!(
+            close_code_after(channel, &invalid_utf8).await,
+            1007,
+            "invalid UTF-8 on a control channel"
+        );
+        // The relay still relays.
+        let mut sender = raw_sender(&rig, "orders").await;
+        sender.send(Message::text("still here")).await.unwrap();
+        let echoed = tokio::time::timeout(Duration::from_secs(10), sender.next()).await;
+        assert!(
+            matches!(echoed, Ok(Some(Ok(Message::Text(ref t)))) if t.as_str() == "still here"),
+            "{echoed:?}"
+        );
+        listener.stop();
+    });
+}
+
+/// Opens a control channel on `orders` with `token`; the handshake's error when refused.
+async fn listen_with(rig: &Rig, token: &str) -> Result<(), String> {
+    let endpoint: Endpoint = rig.endpoint("orders");
+    let mut request = endpoint
+        .ws_url("listen", "", &[])
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("ServiceBusAuthorization", token.parse().unwrap());
+    match ws_connect(request, tls_connector(Some(&rig.cloud)).unwrap()).await {
+        Ok(mut s) => {
+            let _ = s.close(None).await;
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[test]
+fn a_sas_token_is_honoured_for_the_grace_after_its_expiry_and_no_longer() {
+    // Decision (docs/reliability.md): Azure's services allow five minutes of clock skew on a
+    // token's expiry; `--token-grace 0` makes it exact.
+    for (grace, accepted) in [(300, true), (0, false)] {
+        let rig = Rig::with(|o| o.token_grace_secs = grace);
+        let endpoint = rig.endpoint("orders");
+        let keys = rig.keys("hybridconnections/orders/authorizationrules/listen-only");
+        let relay_explorer::relay::protocol::connection_string::Credential::Key { name, key } =
+            keys.credential
+        else {
+            panic!("a key rule")
+        };
+        let two_minutes_ago = chrono::Utc::now().timestamp() - 120;
+        let token = relay_explorer::relay::protocol::sas::mint(
+            &endpoint.sas_resource(),
+            &name,
+            &key,
+            two_minutes_ago,
+        );
+        let outcome = rig.emu.block_on(listen_with(&rig, &token));
+        if accepted {
+            assert_eq!(outcome, Ok(()), "grace {grace}");
+        } else {
+            let e = outcome.expect_err("an expired token is refused without grace");
+            assert!(e.contains("401"), "{e}");
+        }
+    }
 }

@@ -42,7 +42,9 @@ pub struct EmulatorArgs {
     /// How long a device code stays valid, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 900, value_parser = clap::value_parser!(i64).range(5..=3600))]
     pub device_code_lifetime: i64,
-    /// How long a listener outlives its token when it does not renew it, in seconds.
+    /// How long a token is honoured past its expiry, in seconds: a SAS token's `se` when it is
+    /// presented, and a listener that does not renew it. Azure allows five minutes of clock skew;
+    /// 0 makes expiry exact.
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(i64).range(0..=3600))]
     pub token_grace: i64,
 }

@@ -61,7 +61,8 @@ pub struct Options {
     pub device_code_interval: u64,
     /// How long a device code lives, in seconds.
     pub device_code_lifetime: i64,
-    /// How long a listener's control channel outlives its token if it is not renewed, in seconds.
+    /// How long a token is honoured past its expiry, in seconds: a SAS token when it is presented,
+    /// a listener's control channel that does not renew its token.
     pub token_grace_secs: i64,
     /// How long a connection may take to send a request's headers before it is closed (a
     /// client that sends half a request must not hold a connection forever).
@@ -270,10 +271,18 @@ fn bind(addr: IpAddr, port: u16) -> Result<TcpListener> {
     Ok(listener)
 }
 
+/// The host name the endpoints advertise for `addr`: `localhost` for the loopback address it
+/// names (and for "every address", which includes it), else the address itself, so that a client
+/// given the ready file reaches the address the emulator listens on (`127.0.0.2` is loopback, but
+/// `localhost` is not it).
 fn host_for(addr: IpAddr) -> String {
     match addr {
-        IpAddr::V4(a) if a.is_loopback() => "localhost".to_string(),
-        IpAddr::V6(a) if a.is_loopback() => "localhost".to_string(),
+        IpAddr::V4(a) if a == std::net::Ipv4Addr::LOCALHOST || a.is_unspecified() => {
+            "localhost".to_string()
+        }
+        IpAddr::V6(a) if a == std::net::Ipv6Addr::LOCALHOST || a.is_unspecified() => {
+            "localhost".to_string()
+        }
         IpAddr::V6(a) => format!("[{a}]"),
         IpAddr::V4(a) => a.to_string(),
     }
@@ -290,7 +299,7 @@ pub async fn start(options: Options) -> Result<RunningEmulator> {
     })?;
     let world = seed::load_or_seed(&options.state_dir, options.world_file.as_deref())?;
 
-    let identity = tls::server_identity(&options.state_dir)?;
+    let identity = tls::server_identity(&options.state_dir, options.bind)?;
     let tls = RustlsConfig::from_pem(
         identity.cert_chain_pem.clone().into_bytes(),
         identity.key_pem.clone().into_bytes(),

@@ -37,8 +37,9 @@ fn ca_params() -> CertificateParams {
     params
 }
 
-/// Loads the CA from `state_dir`, creating it on first start, and issues a fresh leaf.
-pub fn server_identity(state_dir: &Path) -> Result<ServerIdentity> {
+/// Loads the CA from `state_dir`, creating it on first start, and issues a fresh leaf for
+/// `localhost`, the loopback addresses and the address the endpoints are bound to.
+pub fn server_identity(state_dir: &Path, bind: std::net::IpAddr) -> Result<ServerIdentity> {
     let cert_path = state_dir.join(CA_CERT_FILE);
     let key_path = state_dir.join(CA_KEY_FILE);
     let ca_key = if cert_path.exists() && key_path.exists() {
@@ -75,6 +76,9 @@ pub fn server_identity(state_dir: &Path) -> Result<ServerIdentity> {
         .push(SanType::IpAddress(std::net::IpAddr::V6(
             std::net::Ipv6Addr::LOCALHOST,
         )));
+    if !bind.is_unspecified() && !leaf.subject_alt_names.contains(&SanType::IpAddress(bind)) {
+        leaf.subject_alt_names.push(SanType::IpAddress(bind));
+    }
     leaf.distinguished_name
         .push(DnType::CommonName, "Relay Explorer local emulator");
     leaf.key_usages = vec![

@@ -118,7 +118,7 @@ pub(super) fn authorize(
         let sas = SasToken::parse(token)
             .map_err(|e| (StatusCode::UNAUTHORIZED, format!("Unauthorized: {e}.")))?;
         let now = chrono::Utc::now().timestamp();
-        if sas.is_expired_at(now - 300) {
+        if sas.is_expired_at(now - st.shared.options.token_grace_secs) {
             return Err((
                 StatusCode::UNAUTHORIZED,
                 format!(

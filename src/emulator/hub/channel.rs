@@ -34,7 +34,10 @@ pub(super) fn listen(
         );
     }
     // Listeners are told apart by their connection, not by the `sb-hc-id` they chose.
-    upgrade.on_upgrade(move |socket| control_channel(st, entity, socket, expires_at))
+    upgrade
+        .max_message_size(CONTROL_MESSAGE_LIMIT)
+        .max_frame_size(CONTROL_MESSAGE_LIMIT)
+        .on_upgrade(move |socket| control_channel(st, entity, socket, expires_at))
 }
 
 pub(super) async fn control_channel(
@@ -75,7 +78,16 @@ pub(super) async fn control_channel(
                 break;
             }
         };
-        let Some(Ok(message)) = message else { break };
+        let message = match message {
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
+                if let Some(frame) = violation_close(&e) {
+                    let _ = tx.send(vec![Message::Close(Some(frame))]);
+                }
+                break;
+            }
+            None => break,
+        };
         match message {
             Message::Text(text) => match ControlMessage::parse(&text) {
                 Some(ControlMessage::Response(r)) => {

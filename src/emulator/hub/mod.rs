@@ -45,6 +45,10 @@ const RENDEZVOUS_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long an HTTP sender waits for the listener's response.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const MAX_LISTENERS: usize = 25;
+/// Largest message or frame a control channel takes. The documented limits are 64 kB of body and
+/// 32 kB of headers a message; this leaves room for a lenient listener and still refuses a flood
+/// (1009) before it is buffered.
+const CONTROL_MESSAGE_LIMIT: usize = 1 << 20;
 pub const LISTEN_ACTION: &str = "Microsoft.Relay/namespaces/messages/listen/action";
 pub const SEND_ACTION: &str = "Microsoft.Relay/namespaces/messages/send/action";
 
@@ -253,6 +257,24 @@ async fn handle(State(st): State<NamespaceState>, request: Request<Body>) -> Res
         };
     }
     http_request(st, parts, body, remote).await
+}
+
+/// The close frame RFC 6455 (§7.4.1) calls for when what a peer sent breaks the protocol: 1007
+/// for a text message that is not UTF-8, 1009 for a message or frame over the limit, 1002 for any
+/// other violation. None when the connection only went away.
+fn violation_close(error: &axum::Error) -> Option<CloseFrame> {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let error = std::error::Error::source(error)?.downcast_ref::<WsError>()?;
+    let (code, reason) = match error {
+        WsError::Utf8(_) => (1007, "A text message is not valid UTF-8.".to_string()),
+        WsError::Capacity(e) => (1009, format!("Too big: {e}.")),
+        WsError::Protocol(e) => (1002, format!("WebSocket protocol violation: {e}.")),
+        _ => return None,
+    };
+    Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    })
 }
 
 /// The namespace's `wss://` base address, without a trailing slash.

@@ -162,20 +162,64 @@ pub(super) fn accept(
 }
 
 /// Relays messages both ways; a Close from one side is passed on, and the other direction keeps
-/// flowing until that side closes too (half-close).
+/// flowing until that side closes too (half-close). A side that breaks the WebSocket protocol is
+/// closed with the code for what it did, and the other side is told it went away.
 pub(super) async fn pipe(a: WebSocket, b: WebSocket) {
     let (a_tx, a_rx) = a.split();
     let (b_tx, b_rx) = b.split();
-    let forward = |mut from: futures::stream::SplitStream<WebSocket>,
-                   mut to: futures::stream::SplitSink<WebSocket, Message>| async move {
-        while let Some(Ok(m)) = from.next().await {
-            let closing = matches!(m, Message::Close(_));
-            if to.send(m).await.is_err() || closing {
-                break;
+    let (a_broke, a_told) = oneshot::channel::<CloseFrame>();
+    let (b_broke, b_told) = oneshot::channel::<CloseFrame>();
+    tokio::join!(
+        forward(a_rx, b_tx, a_broke, b_told),
+        forward(b_rx, a_tx, b_broke, a_told)
+    );
+}
+
+/// One direction of [`pipe`]: messages of `from` go to `to`. When `from` breaks the protocol,
+/// `broke` hands its close frame to the other direction (which owns `from`'s sink); when `to`'s
+/// side broke it, `told` brings the close frame to send it.
+async fn forward(
+    mut from: futures::stream::SplitStream<WebSocket>,
+    mut to: futures::stream::SplitSink<WebSocket, Message>,
+    broke: oneshot::Sender<CloseFrame>,
+    mut told: oneshot::Receiver<CloseFrame>,
+) {
+    let mut broke = Some(broke);
+    let mut other_done = false;
+    loop {
+        let m = tokio::select! {
+            m = from.next() => m,
+            told = &mut told, if !other_done => {
+                other_done = true;
+                if let Ok(frame) = told {
+                    let _ = to.send(Message::Close(Some(frame))).await;
+                    return;
+                }
+                continue;
             }
+        };
+        match m {
+            Some(Ok(m)) => {
+                let closing = matches!(m, Message::Close(_));
+                if to.send(m).await.is_err() || closing {
+                    return;
+                }
+            }
+            Some(Err(e)) => {
+                if let (Some(frame), Some(broke)) = (violation_close(&e), broke.take()) {
+                    let _ = broke.send(frame);
+                    let _ = to
+                        .send(Message::Close(Some(CloseFrame {
+                            code: 1001,
+                            reason: "The other side broke the WebSocket protocol.".into(),
+                        })))
+                        .await;
+                }
+                return;
+            }
+            None => return,
         }
-    };
-    tokio::join!(forward(a_rx, b_tx), forward(b_rx, a_tx));
+    }
 }
 
 pub(super) fn request_rendezvous(
@@ -225,7 +269,16 @@ pub(super) fn request_rendezvous(
             }
         }
         let mut reply: Option<HttpReply> = None;
-        while let Some(Ok(m)) = rx.next().await {
+        while let Some(m) = rx.next().await {
+            let m = match m {
+                Ok(m) => m,
+                Err(e) => {
+                    if let Some(frame) = violation_close(&e) {
+                        let _ = tx.send(Message::Close(Some(frame))).await;
+                    }
+                    return;
+                }
+            };
             match m {
                 Message::Text(text) => {
                     let Some(ControlMessage::Response(r)) = ControlMessage::parse(&text) else {
