@@ -151,6 +151,120 @@ fn no_secret_key_or_token_reaches_a_file_or_a_log() {
     );
 }
 
+/// A child process killed when dropped (a failed assertion never leaves it running).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What in `log` looks like a bearer credential: a JWT (`eyJ….eyJ….`), a SAS token's signature.
+fn credentials_in(log: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, _) in log.match_indices("eyJ") {
+        let jwt: String = log[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        if jwt.matches('.').count() >= 2 && jwt.len() > 40 {
+            found.push(format!("a JWT: {}…", &jwt[..20]));
+        }
+    }
+    for needle in ["sig=", "sig%3D", "SharedAccessSignature sr"] {
+        if let Some(i) = log.find(needle) {
+            found.push(format!(
+                "a SAS signature: …{}…",
+                &log[i.saturating_sub(20)..i + 4]
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_trace_log_of_listen_and_send_holds_no_token() {
+    // At RUST_LOG=trace a WebSocket library logs its handshake (the token in the URL or the
+    // ServiceBusAuthorization header) and every frame (a renewed token): those are filtered.
+    let rig = common::rig::Rig::new();
+    rig.assign(
+        &rig.emu.principal("orders-backend").object_id,
+        &rig.namespace,
+        relay_explorer::access::builtin::RELAY_OWNER,
+    );
+    let sas = rig.keys("namespaces/northwind-relay/authorizationrules/rootmanagesharedaccesskey");
+    let host = sas.namespace_host();
+    let relay_explorer::relay::protocol::connection_string::Credential::Key { name, key } =
+        &sas.credential
+    else {
+        panic!("a key rule")
+    };
+    let connection_string = format!(
+        "Endpoint={};SharedAccessKeyName={name};SharedAccessKey={key};EntityPath=orders",
+        sas.endpoint
+    );
+    let mut logs = String::new();
+    for by_sas in [false, true] {
+        let credential = |cmd: &mut std::process::Command| {
+            if by_sas {
+                cmd.arg("--connection-string").arg(&connection_string);
+            } else {
+                cmd.args(["--namespace", &host, "--entity", "orders"]);
+                rig.emu.with_secret(cmd, "orders-backend");
+            }
+            cmd.env("RUST_LOG", "trace");
+        };
+        let mut listen = rig.emu.cli(&["listen", "--echo"]);
+        credential(&mut listen);
+        listen
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = Killed(listen.spawn().unwrap());
+        let mut err = child.0.stderr.take().unwrap();
+        let drained = std::thread::spawn(move || {
+            let mut all = String::new();
+            let _ = std::io::Read::read_to_string(&mut err, &mut all);
+            all
+        });
+        let mut out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("online") {
+            line.clear();
+            if std::io::BufRead::read_line(&mut out, &mut line).unwrap() == 0 {
+                drop(child);
+                let log = drained.join().unwrap();
+                panic!(
+                    "the listener did not come online: {}",
+                    &log[log.len().saturating_sub(2000)..]
+                );
+            }
+        }
+        let mut send = rig.emu.cli(&["send", "--message", "hello"]);
+        credential(&mut send);
+        let sent = run(&mut send);
+        assert!(sent.status.success(), "{}", stderr(&sent));
+        assert_eq!(stdout(&sent).trim(), "hello");
+        logs.push_str(&stderr(&sent));
+        drop(child);
+        logs.push_str(&drained.join().unwrap());
+    }
+    assert!(logs.contains("TRACE"), "trace logging was on");
+    assert!(logs.contains("tungstenite"), "the WebSocket library logged");
+    let found = credentials_in(&logs);
+    assert!(found.is_empty(), "credentials in the trace logs: {found:?}");
+    // The scan finds what it looks for.
+    assert_eq!(
+        credentials_in(
+            "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXZhbHVl"
+        )
+        .len(),
+        1
+    );
+}
+
 #[test]
 fn a_hundred_namespaces_of_fifty_hybrid_connections_come_back_whole_through_small_pages() {
     let dir = tempfile::tempdir().unwrap();

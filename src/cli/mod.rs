@@ -83,15 +83,35 @@ pub fn run() -> i32 {
     }
 }
 
+/// Dependencies whose trace-level records carry credentials: tungstenite logs a WebSocket
+/// handshake whole (a token in the URL's `sb-hc-token` or the `ServiceBusAuthorization` header)
+/// and every frame's payload (a `renewToken`). Their trace records are never written, whatever
+/// `RUST_LOG` asks; their debug records and above are.
+const SECRET_BEARING_AT_TRACE: &[&str] = &["tungstenite", "tokio_tungstenite"];
+
+/// Whether a record may be logged at all (see [`SECRET_BEARING_AT_TRACE`]).
+fn may_log(meta: &tracing::Metadata<'_>) -> bool {
+    *meta.level() != tracing::Level::TRACE
+        || !SECRET_BEARING_AT_TRACE.iter().any(|t| {
+            meta.target()
+                .strip_prefix(t)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
+}
+
 fn init_logging(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, filter};
+    let env = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org).
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
-        .try_init();
+        .with_filter(env)
+        .with_filter(filter::filter_fn(may_log));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }
