@@ -696,3 +696,34 @@ fn unticking_a_subscription_in_accounts_hides_it_and_says_so() {
     let id = rig.ready().subscription_id.clone();
     rig.accounts_file_with(&id);
 }
+
+#[test]
+fn a_listener_refused_is_logged_as_failed_with_the_reason() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("Listen");
+    rig.wait_for("an identity to be picked", |h| {
+        h.query_by_value("SAS rule listen-only").is_some()
+    });
+    // A rule without Listen: the relay refuses the listener (403).
+    rig.harness.get_by_value("SAS rule listen-only").click();
+    rig.harness.step();
+    rig.click("SAS rule sender (Send)");
+    rig.click("Start");
+    if rig.harness.query_by_label("> Activity").is_some() {
+        rig.click("> Activity");
+    }
+    rig.wait_label("failed");
+    let entry = rig
+        .harness
+        .query_all_by_label_contains("Listen orders (SAS rule sender)")
+        .count();
+    assert!(entry >= 1, "the activity names the console");
+    rig.wait_label_contains("has no Listen right");
+    assert_eq!(
+        rig.harness.query_all_by_label("failed").count(),
+        1,
+        "only the refused start failed"
+    );
+}

@@ -104,8 +104,12 @@ impl App {
                 }
             }
             Event::Console { id, event } => {
-                if let Some(c) = self.consoles.iter_mut().find(|c| c.id == id) {
-                    c.on_event(event);
+                if let Some(c) = self.consoles.iter_mut().find(|c| c.id == id)
+                    && let Some(e) = c.on_event(event, &mut self.activity)
+                {
+                    self.toasts
+                        .error(format!("{}: {e}", c.title()))
+                        .duration(Some(Duration::from_secs(8)));
                 }
             }
             Event::ActivityDone {

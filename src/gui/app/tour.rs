@@ -152,9 +152,7 @@ impl App {
                 && (c.listen || listener_online)
                 && c.transcript.is_empty()
             {
-                let (label, command) = c.start(&backend);
-                let a = self.activity.start(label, command);
-                self.activity.finish(a, Ok(()), Duration::ZERO);
+                c.start(&backend, &mut self.activity);
             }
             if !c.listen
                 && c.is_online()

@@ -16,7 +16,7 @@ use super::super::backend::{Backend, Event};
 use super::super::transcript::{Direction, Entry, EventKind};
 use super::protocol::{
     ConsoleCommand, ConsoleEvent, ConsoleLink, ConsoleTarget, Frame, LinkState, ListenPolicy,
-    Pending, ReplyMode,
+    Pending, RESPONSE_DEADLINE, ReplyMode,
 };
 use crate::relay::listener::{self, IncomingConnection, IncomingRequest, ListenerEvent};
 use crate::report::Report;
@@ -163,7 +163,8 @@ async fn listen_actor(
         target.connector.clone(),
     );
     let mut connections: HashMap<String, IncomingConnection> = HashMap::new();
-    let mut requests: HashMap<String, IncomingRequest> = HashMap::new();
+    // Requests waiting for a reply by hand, with the relay's deadline for it.
+    let mut requests: HashMap<String, (IncomingRequest, Instant)> = HashMap::new();
     let writers: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Message>>>> = Arc::default();
     loop {
         tokio::select! {
@@ -218,12 +219,15 @@ async fn listen_actor(
                                 respond(r, status, Vec::new(), body.into_bytes(), started, out.clone());
                             }
                             ReplyMode::Manual => {
+                                let deadline = started + RESPONSE_DEADLINE;
+                                requests.retain(|_, (_, d)| *d > started);
                                 out.send(ConsoleEvent::Pending(Pending::Request {
                                     id: r.id.clone(),
                                     method: r.method.clone(),
                                     target: r.target.clone(),
+                                    deadline,
                                 }));
-                                requests.insert(r.id.clone(), r);
+                                requests.insert(r.id.clone(), (r, deadline));
                             }
                         }
                     }
@@ -252,9 +256,13 @@ async fn listen_actor(
                         }
                     }
                     ConsoleCommand::Respond { id, status, headers, body } => {
-                        if let Some(r) = requests.remove(&id) {
-                            out.send(ConsoleEvent::Resolved(id));
-                            respond(r, status, headers, body, Instant::now(), out.clone());
+                        if let Some((r, deadline)) = requests.remove(&id) {
+                            out.send(ConsoleEvent::Resolved(id.clone()));
+                            if Instant::now() < deadline {
+                                respond(r, status, headers, body, Instant::now(), out.clone());
+                            } else {
+                                out.entry(Entry::new(Direction::Info, EventKind::Error, format!("not sent: the relay's {} s deadline for the response had passed (the sender got an error)", RESPONSE_DEADLINE.as_secs())).with_conn(id));
+                            }
                         }
                     }
                     ConsoleCommand::Frame { conn, frame } => {

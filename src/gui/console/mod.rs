@@ -13,7 +13,7 @@ mod view;
 
 pub use protocol::{
     ConsoleCommand, ConsoleEvent, ConsoleLink, ConsoleTarget, Frame, LinkState, ListenPolicy,
-    Pending, ReplyMode,
+    Pending, RESPONSE_DEADLINE, ReplyMode,
 };
 pub use view::ConsoleCx;
 
@@ -23,6 +23,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use super::accounts::Session;
+use super::activity::ActivityLog;
 use super::backend::Backend;
 use super::transcript::{Entry, EventKind, Rates, Transcript};
 use super::tree::TreeNode;
@@ -131,6 +132,9 @@ pub struct Console {
     pub body_view: BodyView,
     pub follow: bool,
     pub error: Option<Report>,
+    /// The activity of the last Start (and when it began), finished by the outcome: online, or
+    /// refused, or stopped first.
+    start_activity: Option<(u64, std::time::Instant)>,
     pub shown: Shown,
     /// The filtered view's rows, for (events pushed, events dropped, filter).
     filtered: ((u64, u64, Shown), Vec<usize>),
@@ -184,6 +188,7 @@ impl Console {
             body_view: BodyView::Text,
             follow: true,
             error: None,
+            start_activity: None,
             shown: Shown::All,
             filtered: ((0, 0, Shown::All), Vec::new()),
         }
@@ -235,7 +240,40 @@ impl Console {
         !matches!(self.state, LinkState::Offline { .. })
     }
 
-    pub fn on_event(&mut self, e: ConsoleEvent) {
+    /// Takes an event of the console's task; a start that just failed is finished in
+    /// `activity` and its reason returned (for a toast).
+    pub fn on_event(&mut self, e: ConsoleEvent, activity: &mut ActivityLog) -> Option<Report> {
+        let mut failed = None;
+        if let ConsoleEvent::State(s) = &e
+            && let Some(outcome) = match s {
+                LinkState::Online => Some(Ok(())),
+                LinkState::Offline { reason } if reason.message == "stopped" => {
+                    Some(Err(Report::from("stopped before it came online")))
+                }
+                LinkState::Offline { reason } => Some(Err(reason.clone())),
+                LinkState::Starting | LinkState::Reconnecting { .. } => None,
+            }
+            && let Some((id, began)) = self.start_activity.take()
+        {
+            failed = outcome.as_ref().err().cloned();
+            activity.finish(id, outcome, began.elapsed());
+        }
+        self.on_state_or_entry(e);
+        failed
+    }
+
+    /// A stop by hand before the console came online finishes its start as not done.
+    pub fn stopped_by_hand(&mut self, activity: &mut ActivityLog) {
+        if let Some((id, began)) = self.start_activity.take() {
+            activity.finish(
+                id,
+                Err("stopped before it came online".into()),
+                began.elapsed(),
+            );
+        }
+    }
+
+    fn on_state_or_entry(&mut self, e: ConsoleEvent) {
         match e {
             ConsoleEvent::State(s) => {
                 if let LinkState::Offline { reason } = &s {
@@ -258,8 +296,19 @@ impl Console {
         }
     }
 
+    /// Starts the listener or sender, logged in `activity` as running until it is online or
+    /// fails.
+    pub fn start(&mut self, backend: &Backend, activity: &mut ActivityLog) {
+        let (label, command) = self.start_link(backend);
+        if let Some((id, began)) = self.start_activity.take() {
+            activity.finish(id, Err("started again".into()), began.elapsed());
+        }
+        let id = activity.start(label, command);
+        self.start_activity = Some((id, std::time::Instant::now()));
+    }
+
     /// Starts the listener or sender; returns the activity to log (label, command).
-    pub fn start(&mut self, backend: &Backend) -> (String, Option<String>) {
+    fn start_link(&mut self, backend: &Backend) -> (String, Option<String>) {
         self.error = None;
         let target = self.target();
         self.link = Some(if self.listen {
@@ -483,94 +532,4 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::gui::tree::{Kind, Load};
-
-    fn console(listen: bool) -> Console {
-        let node = TreeNode {
-            key: "k".into(),
-            parent: None,
-            children: Vec::new(),
-            label: "orders".into(),
-            kind: Kind::HybridConnection,
-            account: "a".into(),
-            arm: None,
-            load: Load::Leaf,
-        };
-        Console::new(
-            1,
-            listen,
-            &node,
-            "https://contoso.servicebus.windows.net/".into(),
-            None,
-        )
-    }
-
-    #[test]
-    fn copy_as_command_does_the_same_from_a_terminal() {
-        let mut listen = console(true);
-        listen.auth = Some(AuthChoice::Sas {
-            rule_id: "r".into(),
-            name: "listen-only".into(),
-        });
-        assert_eq!(
-            listen.command(),
-            "relay-explorer listen --connection-string \"$AZURE_RELAY_CONNECTION_STRING\" --entity orders --echo"
-        );
-        listen.reply = ReplyKind::Canned;
-        listen.canned_body = "it's ok".into();
-        assert!(
-            listen
-                .command()
-                .ends_with("--respond-status 200 --respond-body 'it'\\''s ok'"),
-            "{}",
-            listen.command()
-        );
-        let mut send = console(false);
-        send.auth = Some(AuthChoice::Anonymous);
-        send.websocket = false;
-        send.method = "PUT".into();
-        send.path = "/v1?x=1".into();
-        send.headers = "Content-Type: application/json".into();
-        send.body = "{}".into();
-        assert_eq!(
-            send.command(),
-            "curl -X PUT 'https://contoso.servicebus.windows.net/orders/v1?x=1' -H \"ServiceBusAuthorization: $TOKEN\" -H 'Content-Type: application/json' --data-binary '{}'"
-        );
-    }
-
-    #[test]
-    fn the_http_view_shows_requests_and_responses_with_state_changes() {
-        let shown: Vec<EventKind> = [
-            EventKind::State,
-            EventKind::Connection,
-            EventKind::Text,
-            EventKind::Request,
-            EventKind::Response,
-            EventKind::Error,
-        ]
-        .into_iter()
-        .filter(|k| Shown::Http.shows(*k))
-        .collect();
-        assert_eq!(
-            shown,
-            vec![
-                EventKind::State,
-                EventKind::Request,
-                EventKind::Response,
-                EventKind::Error
-            ]
-        );
-        assert!(Shown::WebSocket.shows(EventKind::Binary));
-        assert!(!Shown::WebSocket.shows(EventKind::Request));
-    }
-
-    #[test]
-    fn hex_shows_offsets_bytes_and_text() {
-        assert_eq!(
-            hex(b"hi\n"),
-            "00000000  68 69 0a                                         hi.\n"
-        );
-    }
-}
+mod tests;

@@ -4,7 +4,7 @@
 //! bytes; only the actor (`actor.rs`) builds WebSocket messages.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
@@ -12,6 +12,10 @@ use tokio::sync::mpsc;
 use super::super::transcript::Entry;
 use crate::relay::client::{Endpoint, TokenSource};
 use crate::report::Report;
+
+/// How long the relay waits for a listener's response to an HTTP request before it answers the
+/// sender with an error itself (`shared/spec/hybrid-connections.md` §6: 60 s).
+pub const RESPONSE_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A listener's or sender's state, as shown in its console.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +38,8 @@ pub enum Pending {
         id: String,
         method: String,
         target: String,
+        /// When the relay stops waiting for the reply ([`RESPONSE_DEADLINE`] after it came).
+        deadline: Instant,
     },
 }
 

@@ -11,7 +11,8 @@ use super::super::widgets::report_ui;
 use super::detail::detail_ui;
 use super::transcript_view::{plot_ui, transcript_ui};
 use super::{
-    AuthChoice, Console, ConsoleCommand, Frame, LinkState, Pending, ReplyKind, SavedRequest,
+    AuthChoice, Console, ConsoleCommand, Frame, LinkState, Pending, RESPONSE_DEADLINE, ReplyKind,
+    SavedRequest,
 };
 
 /// What a console may read and change of the app while it draws.
@@ -28,7 +29,8 @@ pub struct ConsoleCx<'a> {
 /// What a console's drawing asked for, done once it has drawn.
 #[derive(Default)]
 struct Asked {
-    activity: Option<(String, Option<String>)>,
+    start: bool,
+    stopped: bool,
     export: Option<(String, String)>,
     send_file: bool,
     save_request: Option<SavedRequest>,
@@ -75,9 +77,11 @@ impl Console {
             cx.saved_requests.retain(|x| x.name != s.name);
             cx.saved_requests.push(s);
         }
-        if let Some((label, command)) = asked.activity {
-            let a = cx.activity.start(label, command);
-            cx.activity.finish(a, Ok(()), std::time::Duration::ZERO);
+        if asked.start {
+            self.start(cx.backend, cx.activity);
+        }
+        if asked.stopped {
+            self.stopped_by_hand(cx.activity);
         }
         if let Some((name, text)) = asked.export {
             let a = cx.activity.start(format!("Export {name}"), None);
@@ -125,7 +129,6 @@ impl Console {
     fn command_line_ui(&mut self, ui: &mut egui::Ui, cx: &ConsoleCx<'_>, asked: &mut Asked) {
         let rules = cx.rules;
         let rules_failed = cx.rules_failed;
-        let backend = cx.backend.clone();
         let c = &mut *self;
         ui.horizontal_wrapped(|ui| {
             let (state, color) = match &c.state {
@@ -226,12 +229,13 @@ impl Console {
                         reason: "stopped".into(),
                     };
                     c.push(Entry::new(Direction::Info, EventKind::State, "stopped"));
+                    asked.stopped = true;
                 }
             } else if ui
                 .add_enabled(c.auth.is_some(), egui::Button::new(start))
                 .clicked()
             {
-                asked.activity = Some(c.start(&backend));
+                asked.start = true;
             }
             ui.separator();
             let now = chrono::Utc::now().timestamp();
@@ -269,7 +273,7 @@ impl Console {
     }
 
     /// A listener's controls: accepting, replying, and what waits for the user.
-    fn listen_controls_ui(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn listen_controls_ui(&mut self, ui: &mut egui::Ui) {
         let c = &mut *self;
         ui.horizontal_wrapped(|ui| {
             let mut changed = ui
@@ -303,6 +307,7 @@ impl Console {
         });
         // What waits for the user.
         let pending = c.pending.clone();
+        let mut dismissed = None;
         for p in &pending {
             ui.horizontal(|ui| match p {
                 Pending::Connection { id, remote } => {
@@ -332,11 +337,35 @@ impl Console {
                     }
                 }
                 Pending::Request {
-                    id, method, target, ..
+                    id,
+                    method,
+                    target,
+                    deadline,
                 } => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    let expired = left.is_zero();
+                    if expired {
+                        ui.colored_label(
+                            ui.visuals().error_fg_color,
+                            format!(
+                                "{method} {target} expired: the relay's {} s deadline passed and the sender got an error",
+                                RESPONSE_DEADLINE.as_secs()
+                            ),
+                        );
+                        if ui.button("Dismiss").clicked() {
+                            dismissed = Some(id.clone());
+                        }
+                        return;
+                    }
+                    // The countdown moves by itself.
+                    ui.ctx()
+                        .request_repaint_after(left.min(std::time::Duration::from_secs(1)));
                     ui.colored_label(
                         Color32::from_rgb(200, 150, 40),
-                        format!("{method} {target} waits for a reply (60 s)"),
+                        format!(
+                            "{method} {target} waits for a reply: {} s left",
+                            left.as_secs_f32().ceil() as u64
+                        ),
                     );
                     let l = ui.label("reply status");
                     ui.add(egui::TextEdit::singleline(&mut c.reply_status).desired_width(40.0))
@@ -356,6 +385,9 @@ impl Console {
                     }
                 }
             });
+        }
+        if let Some(id) = dismissed {
+            c.pending.retain(|p| p.id() != id);
         }
     }
 
