@@ -76,6 +76,13 @@ impl ActivityLog {
         true
     }
 
+    /// Replaces an entry's command (what it did changed after it started).
+    pub fn set_command(&mut self, id: u64, command: Option<String>) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.id == id) {
+            e.command = command;
+        }
+    }
+
     pub fn entries(&self) -> impl DoubleEndedIterator<Item = &Activity> {
         self.entries.iter()
     }

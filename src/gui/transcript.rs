@@ -189,6 +189,8 @@ pub struct Transcript {
     bytes: usize,
     next_seq: u64,
     dropped: u64,
+    /// `next_seq` at the last clear: what came before is not counted.
+    cleared_at: u64,
 }
 
 impl Transcript {
@@ -234,7 +236,13 @@ impl Transcript {
     }
 
     /// All events ever pushed.
+    /// Events since the last clear (shown and dropped).
     pub fn total(&self) -> u64 {
+        self.next_seq - self.cleared_at
+    }
+
+    /// Events ever pushed: changes with every push, also across a clear (a cache key).
+    pub fn pushed(&self) -> u64 {
         self.next_seq
     }
 
@@ -245,6 +253,8 @@ impl Transcript {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.bytes = 0;
+        self.dropped = 0;
+        self.cleared_at = self.next_seq;
     }
 
     /// The transcript as JSON lines (what "Export" writes).

@@ -135,6 +135,8 @@ pub struct Console {
     /// The activity of the last Start (and when it began), finished by the outcome: online, or
     /// refused, or stopped first.
     start_activity: Option<(u64, std::time::Instant)>,
+    /// The activity of the last Start, whose command follows what is sent afterwards.
+    logged: Option<u64>,
     pub shown: Shown,
     /// The filtered view's rows, for (events pushed, events dropped, filter).
     filtered: ((u64, u64, Shown), Vec<usize>),
@@ -189,6 +191,7 @@ impl Console {
             follow: true,
             error: None,
             start_activity: None,
+            logged: None,
             shown: Shown::All,
             filtered: ((0, 0, Shown::All), Vec::new()),
         }
@@ -305,6 +308,14 @@ impl Console {
         }
         let id = activity.start(label, command);
         self.start_activity = Some((id, std::time::Instant::now()));
+        self.logged = Some(id);
+    }
+
+    /// After a message is sent: the logged command of the start sends that message.
+    pub fn sent(&self, activity: &mut ActivityLog) {
+        if let Some(id) = self.logged {
+            activity.set_command(id, Some(self.command()));
+        }
     }
 
     /// Starts the listener or sender; returns the activity to log (label, command).
@@ -342,6 +353,13 @@ impl Console {
                 frame: Frame::Text(text.to_string()),
             });
         }
+    }
+
+    /// Clears the transcript and the counters and rates shown above it.
+    pub fn clear(&mut self) {
+        self.transcript.clear();
+        self.rates = Rates::default();
+        self.selected = None;
     }
 
     pub fn push(&mut self, e: Entry) {
@@ -431,18 +449,19 @@ impl Console {
     /// The CLI (or curl) command that does what this console does.
     pub fn command(&self) -> String {
         let session = self.session.as_ref();
+        let emulator = session
+            .and_then(|s| s.emulator_ready.as_ref())
+            .map(|p| format!(" --emulator {}", p.display()))
+            .unwrap_or_default();
         let target = match (&self.auth, session) {
             (Some(AuthChoice::Sas { .. } | AuthChoice::ConnectionString), _) => format!(
-                "--connection-string \"$AZURE_RELAY_CONNECTION_STRING\" --entity {}",
+                "--connection-string \"$AZURE_RELAY_CONNECTION_STRING\" --entity {}{emulator}",
                 self.entity_name
             ),
-            (Some(AuthChoice::Anonymous), s) => format!(
-                "--anonymous --namespace {} --entity {}{}",
+            (Some(AuthChoice::Anonymous), _) => format!(
+                "--anonymous --namespace {} --entity {}{emulator}",
                 self.host(),
                 self.entity_name,
-                s.and_then(|s| s.emulator_ready.as_ref())
-                    .map(|p| format!(" --emulator {}", p.display()))
-                    .unwrap_or_default()
             ),
             (_, Some(s)) => format!(
                 "--namespace {} --entity {} {}",

@@ -22,6 +22,69 @@ fn console(listen: bool) -> Console {
     )
 }
 
+/// A console on an emulator account (its ready file at `/tmp/emu/ready.json`).
+fn emulator_console(listen: bool) -> Console {
+    use crate::auth::AuthMethod;
+    use crate::gui::accounts::{AccountConfig, CloudConfig};
+    let session = Session {
+        account: AccountConfig::new(
+            "demo".into(),
+            CloudConfig::Embedded,
+            AuthMethod::ClientSecret,
+        ),
+        cloud: crate::cloud::Cloud::by_name("AzureCloud").unwrap(),
+        relay_http: reqwest::Client::new(),
+        credential: None,
+        device_code: None,
+        arm: None,
+        graph: None,
+        connection_string: None,
+        emulator_ready: Some("/tmp/emu/ready.json".into()),
+    };
+    let mut c = console(listen);
+    c.session = Some(Arc::new(session));
+    c
+}
+
+#[test]
+fn copy_as_command_names_the_emulator_and_the_message_actually_sent() {
+    let mut send = emulator_console(false);
+    send.auth = Some(AuthChoice::Sas {
+        rule_id: "r".into(),
+        name: "sender".into(),
+    });
+    assert!(
+        send.command()
+            .contains("--entity orders --emulator /tmp/emu/ready.json --message 'hello'"),
+        "{}",
+        send.command()
+    );
+    // The logged start follows what is sent after it.
+    let mut activity = ActivityLog::default();
+    let id = activity.start("Send orders (SAS rule sender)", Some(send.command()));
+    send.logged = Some(id);
+    send.message = "second one".into();
+    send.sent(&mut activity);
+    let logged = activity.get(id).unwrap().command.clone().unwrap();
+    assert!(logged.ends_with("--message 'second one'"), "{logged}");
+}
+
+#[test]
+fn clear_resets_the_transcript_counters_and_rates() {
+    use crate::gui::transcript::{Direction, EventKind};
+    let mut c = console(false);
+    for i in 0..5 {
+        c.push(Entry::new(Direction::Out, EventKind::Text, format!("m{i}")));
+    }
+    assert_eq!(c.transcript.total(), 5);
+    assert!(c.rates.seconds().count() > 0);
+    c.clear();
+    assert_eq!(c.transcript.total(), 0, "the events counter starts again");
+    assert_eq!(c.rates.seconds().count(), 0, "the rates plot starts again");
+    c.push(Entry::new(Direction::Out, EventKind::Text, "after"));
+    assert_eq!(c.transcript.total(), 1);
+}
+
 #[test]
 fn copy_as_command_does_the_same_from_a_terminal() {
     let mut listen = console(true);

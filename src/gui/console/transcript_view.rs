@@ -58,7 +58,7 @@ pub(super) fn transcript_ui(ui: &mut egui::Ui, c: &mut Console) {
     let row_h = 18.0;
     let mut clicked = None;
     // A filtered view is an index list, rebuilt only when events arrive or the filter changes.
-    let key = (c.transcript.total(), c.transcript.dropped(), c.shown);
+    let key = (c.transcript.pushed(), c.transcript.dropped(), c.shown);
     if c.shown != Shown::All && c.filtered.0 != key {
         let shown = c.shown;
         let rows = c

@@ -30,6 +30,7 @@ pub struct ConsoleCx<'a> {
 #[derive(Default)]
 struct Asked {
     start: bool,
+    sent: bool,
     stopped: bool,
     export: Option<(String, String)>,
     send_file: bool,
@@ -82,6 +83,9 @@ impl Console {
         }
         if asked.stopped {
             self.stopped_by_hand(cx.activity);
+        }
+        if asked.sent {
+            self.sent(cx.activity);
         }
         if let Some((name, text)) = asked.export {
             let a = cx.activity.start(format!("Export {name}"), None);
@@ -205,8 +209,11 @@ impl Console {
                     .response
                     .labelled_by(as_label.id);
                 if !c.listen {
-                    ui.selectable_value(&mut c.websocket, true, "WebSocket");
-                    ui.selectable_value(&mut c.websocket, false, "HTTP");
+                    let why = "Stop (or disconnect) to switch between WebSocket and HTTP";
+                    ui.selectable_value(&mut c.websocket, true, "WebSocket")
+                        .on_disabled_hover_text(why);
+                    ui.selectable_value(&mut c.websocket, false, "HTTP")
+                        .on_disabled_hover_text(why);
                 }
             });
             if rules.is_none()
@@ -244,32 +251,40 @@ impl Console {
                 "{rin}/s in · {rout}/s out · {} events",
                 c.transcript.total()
             ));
-            if ui
-                .button("Export")
-                .on_hover_text("Save the transcript as JSON lines")
-                .clicked()
-            {
-                asked.export = Some((
-                    format!(
-                        "{}-{}.jsonl",
-                        c.entity_name,
-                        if c.listen { "listen" } else { "send" }
-                    ),
-                    c.transcript.to_json_lines(),
-                ));
-            }
-            if ui.button("Clear").clicked() {
-                c.transcript.clear();
-                c.selected = None;
-            }
-            if ui
-                .button("Copy as command")
-                .on_hover_text("The same test from a terminal")
-                .clicked()
-            {
-                ui.ctx().copy_text(c.command());
-            }
+            c.transcript_buttons_ui(ui, asked);
         });
+    }
+
+    /// Export, Clear, Copy as command.
+    fn transcript_buttons_ui(&mut self, ui: &mut egui::Ui, asked: &mut Asked) {
+        if ui
+            .button("Export")
+            .on_hover_text("Save the transcript as JSON lines")
+            .clicked()
+        {
+            asked.export = Some((
+                format!(
+                    "{}-{}.jsonl",
+                    self.entity_name,
+                    if self.listen { "listen" } else { "send" }
+                ),
+                self.transcript.to_json_lines(),
+            ));
+        }
+        if ui
+            .button("Clear")
+            .on_hover_text("Clear the transcript, the counters and the rates")
+            .clicked()
+        {
+            self.clear();
+        }
+        if ui
+            .button("Copy as command")
+            .on_hover_text("The same test from a terminal")
+            .clicked()
+        {
+            ui.ctx().copy_text(self.command());
+        }
     }
 
     /// A listener's controls: accepting, replying, and what waits for the user.
@@ -411,6 +426,7 @@ impl Console {
                     conn: None,
                     frame: Frame::Text(c.message.clone()),
                 });
+                asked.sent = true;
             }
             if ui
                 .add_enabled(online, egui::Button::new("Send as binary"))
@@ -422,6 +438,7 @@ impl Console {
                     conn: None,
                     frame: Frame::Binary(c.message.clone().into_bytes()),
                 });
+                asked.sent = true;
             }
             if ui
                 .add_enabled(online, egui::Button::new("Send a file…"))
@@ -474,6 +491,7 @@ impl Console {
                     headers: c.headers(),
                     body: c.body.clone().into_bytes(),
                 });
+                asked.sent = true;
             }
             let saved_label = ui.label("saved");
             egui::ComboBox::from_id_salt(("saved", c.id))
