@@ -21,9 +21,6 @@ pub struct TargetArgs {
     /// The hybrid connection (when the connection string has no EntityPath, or with --namespace).
     #[arg(long, value_name = "NAME")]
     pub entity: Option<String>,
-    /// Send without any token (for entities that accept anonymous senders).
-    #[arg(long)]
-    pub anonymous: bool,
     #[command(flatten)]
     pub credentials: CredentialArgs,
 }
@@ -36,14 +33,15 @@ struct Target {
 }
 
 impl TargetArgs {
-    fn resolve(&self) -> Result<Target> {
+    /// The endpoint and the token to present (none when `anonymous`: a sender only).
+    fn resolve(&self, anonymous: bool) -> Result<Target> {
         let (cloud, _) = self.credentials.cloud()?;
         let connector = tls_connector(Some(&cloud))?;
         let http = crate::relay::client::sender_http_client(&cloud)?;
         if let Some(cs) = &self.credentials.connection_string {
             let cs = ConnectionString::parse(cs).context("--connection-string is not valid")?;
             let endpoint = Endpoint::from_connection_string(&cs, self.entity.as_deref())?;
-            let token = if self.anonymous {
+            let token = if anonymous {
                 TokenSource::Anonymous
             } else {
                 TokenSource::from_connection_string(&cs)?
@@ -61,7 +59,7 @@ impl TargetArgs {
             );
         };
         let endpoint = Endpoint::new(ns, entity)?;
-        let token = if self.anonymous {
+        let token = if anonymous {
             TokenSource::Anonymous
         } else {
             if self.credentials.auth == AuthMethod::ConnectionString {
@@ -96,8 +94,36 @@ pub struct ListenArgs {
     /// The body to answer HTTP requests with.
     #[arg(long, value_name = "TEXT")]
     pub respond_body: Option<String>,
+    /// Stop when standard input ends (a script that drives the listener through a pipe closes
+    /// it to stop it). Without it the listener runs until Ctrl-C or SIGTERM, whatever its
+    /// standard input is (`&` in a script gives it /dev/null).
+    #[arg(long)]
+    pub stop_on_eof: bool,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn say(line: String) {
@@ -109,20 +135,28 @@ fn say(line: String) {
 pub fn listen(args: ListenArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let target = args.target.resolve()?;
+        let target = args.target.resolve(false)?;
         let entity = target.endpoint.entity.clone();
         let (handle, mut events) = listener::spawn(
             target.endpoint.clone(),
             target.token.clone(),
             target.connector.clone(),
         );
-        // Stop when stdin closes (or on Ctrl-C).
+        // With --stop-on-eof, stop when stdin ends; always on Ctrl-C or SIGTERM.
         let (stdin_tx, mut stdin_closed) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let mut sink = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
-            let _ = stdin_tx.send(());
-        });
+        // Without the flag the sender is kept (never sent) as long as the loop below runs.
+        let _never_sent = if args.stop_on_eof {
+            std::thread::spawn(move || {
+                let mut sink = [0u8; 4096];
+                while std::io::Read::read(&mut std::io::stdin(), &mut sink).is_ok_and(|n| n > 0) {}
+                let _ = stdin_tx.send(());
+            });
+            None
+        } else {
+            Some(stdin_tx)
+        };
+        let stop = stop_signal();
+        tokio::pin!(stop);
         let echo = args.echo;
         // Stdin that closes before the first connection is settled (stdin from /dev/null, or
         // closed at once) still lets a refusal be told, with its exit status.
@@ -138,7 +172,7 @@ pub fn listen(args: ListenArgs) -> Result<()> {
                     stdin_done = true;
                     continue;
                 }
-                _ = tokio::signal::ctrl_c() => break Ok(()),
+                _ = &mut stop => break Ok(()),
             };
             match event {
                 None => break Ok(()),
@@ -243,6 +277,9 @@ pub struct SendArgs {
     /// How long to wait for each reply, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
+    /// Send without any token (for entities that accept anonymous senders).
+    #[arg(long)]
+    pub anonymous: bool,
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -259,7 +296,7 @@ pub fn send(args: SendArgs) -> Result<()> {
         .collect::<Result<_>>()?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let target = args.target.resolve()?;
+        let target = args.target.resolve(args.anonymous)?;
         if args.http {
             let body = match (&args.body, &args.body_file) {
                 (Some(b), _) => b.clone().into_bytes(),
@@ -349,4 +386,28 @@ pub fn send(args: SendArgs) -> Result<()> {
         let _ = socket.close(None).await;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    fn help(subcommand: &str) -> String {
+        super::super::Cli::command()
+            .find_subcommand_mut(subcommand)
+            .expect("the subcommand")
+            .render_long_help()
+            .to_string()
+    }
+
+    #[test]
+    fn only_send_offers_the_sender_options_and_listen_says_how_it_stops() {
+        assert!(
+            !help("listen").contains("--anonymous"),
+            "a listener cannot be anonymous"
+        );
+        assert!(help("send").contains("--anonymous"));
+        assert!(help("listen").contains("--stop-on-eof"));
+        assert!(help("listen").contains("SIGTERM"));
+    }
 }

@@ -3,6 +3,7 @@
 import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -60,8 +61,8 @@ def cli(info, *args, stdin=None, env=None):
 
 
 def our_listener(info, *args, env=None):
-    """`relay-explorer listen ARGS` with stdin kept open (it ends when stdin closes)."""
-    return subprocess.Popen([str(BINARY), "listen", *args, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """`relay-explorer listen --stop-on-eof ARGS` with stdin kept open (it ends when stdin closes)."""
+    return subprocess.Popen([str(BINARY), "listen", "--stop-on-eof", *args, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def listen_url(entity):
@@ -79,6 +80,22 @@ def test_hyco_ws_listener_with_our_sender(info, entity):
     finally:
         listener.stdin.close()
         listener.wait(10)
+
+
+def test_a_listener_started_in_the_background_keeps_running_until_sigterm(info, entity):
+    # `relay-explorer listen … &` in a script has /dev/null for stdin: it serves until stopped.
+    ours = subprocess.Popen([str(BINARY), "listen", "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string, "--emulator", str(pathlib.Path(info["state_dir"]) / "ready.json")], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(ours, "online")
+        for message in ["first", "second"]:
+            out = cli(info, "send", "--connection-string", entity["keys"]["send"].primary_connection_string, "--message", message)
+            assert out.returncode == 0, out.stderr
+            assert out.stdout.strip() == message
+        assert ours.poll() is None, "the listener is still running"
+        ours.send_signal(signal.SIGTERM)
+        assert ours.wait(10) == 0
+    finally:
+        ours.kill()
 
 
 def test_our_listener_with_the_hyco_ws_sender(info, entity):
