@@ -166,22 +166,19 @@ pub fn run(args: AccessArgs) -> Result<()> {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                let mark = |c: &explain::Cell| if c.allowed { "✓" } else { "✗" };
-                println!("{:<40} {:<16} listen send manage", "principal", "kind");
-                for r in &rows {
-                    let name = r
-                        .display_name
-                        .clone()
-                        .unwrap_or_else(|| r.principal.clone());
-                    println!(
-                        "{:<40} {:<16} {:^6} {:^4} {:^6}",
-                        name,
-                        r.kind,
-                        mark(&r.listen),
-                        mark(&r.send),
-                        mark(&r.manage)
-                    );
-                }
+                let table: Vec<(String, String, [bool; 3])> = rows
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.display_name
+                                .clone()
+                                .unwrap_or_else(|| r.principal.clone()),
+                            r.kind.to_string(),
+                            [r.listen.allowed, r.send.allowed, r.manage.allowed],
+                        )
+                    })
+                    .collect();
+                print!("{}", who_table(&table));
             }
             return Ok(());
         }
@@ -241,8 +238,56 @@ pub fn run(args: AccessArgs) -> Result<()> {
     })
 }
 
+/// The `--who` matrix as text: the name and kind columns as wide as their longest value, so the
+/// marks line up whatever the names.
+fn who_table(rows: &[(String, String, [bool; 3])]) -> String {
+    let width = |header: &str, values: &mut dyn Iterator<Item = &String>| {
+        values
+            .map(|v| v.chars().count())
+            .chain([header.len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let name_w = width("principal", &mut rows.iter().map(|r| &r.0));
+    let kind_w = width("kind", &mut rows.iter().map(|r| &r.1));
+    let mark = |allowed: bool| if allowed { "✓" } else { "✗" };
+    let mut out = format!(
+        "{:<name_w$}  {:<kind_w$}  listen  send  manage\n",
+        "principal", "kind"
+    );
+    for (name, kind, [listen, send, manage]) in rows {
+        out.push_str(&format!(
+            "{name:<name_w$}  {kind:<kind_w$}  {:^6}  {:^4}  {:^6}\n",
+            mark(*listen),
+            mark(*send),
+            mark(*manage)
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn who_columns_line_up_for_long_names() {
+        let long =
+            "a service principal with a very long display name indeed, over forty".to_string();
+        let table = super::who_table(&[
+            (
+                long.clone(),
+                "ServicePrincipal".into(),
+                [true, false, false],
+            ),
+            ("Bob".into(), "User".into(), [false, true, false]),
+        ]);
+        let lines: Vec<&str> = table.lines().collect();
+        let column = |line: &str, mark: &str| line.find(mark).map(|b| line[..b].chars().count());
+        let listen_header = column(lines[0], "listen").unwrap();
+        assert_eq!(column(lines[1], "✓"), Some(listen_header + 2), "{table}");
+        assert_eq!(column(lines[2], "✗"), Some(listen_header + 2), "{table}");
+        assert!(lines[1].starts_with(&long));
+    }
+
     use super::entity_id;
 
     #[test]
