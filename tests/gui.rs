@@ -727,3 +727,15 @@ fn a_listener_refused_is_logged_as_failed_with_the_reason() {
         "only the refused start failed"
     );
 }
+
+#[test]
+fn wcf_relays_are_in_the_tree_with_their_details() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("legacy-billing");
+    rig.wait_label_contains("NetTcp");
+    rig.wait_label("Requires client authorization");
+    rig.wait_label("Requires transport security");
+    rig.wait_label("Listeners");
+}

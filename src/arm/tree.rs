@@ -26,6 +26,9 @@ pub struct Node {
     pub listener_count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relay_type: Option<String>,
+    /// A WCF relay's `requiresTransportSecurity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_transport_security: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_metadata: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +69,7 @@ impl Node {
             requires_client_authorization: p["requiresClientAuthorization"].as_bool(),
             listener_count: p["listenerCount"].as_u64(),
             relay_type: s(&p["relayType"]),
+            requires_transport_security: p["requiresTransportSecurity"].as_bool(),
             user_metadata: s(&p["userMetadata"]),
             rights: p["rights"].as_array().map(|r| {
                 r.iter()

@@ -27,8 +27,11 @@ impl Kind {
             "microsoft.resources/subscriptions" => Kind::Subscription,
             "microsoft.resources/resourcegroups" => Kind::ResourceGroup,
             "microsoft.relay/namespaces" => Kind::Namespace,
-            "microsoft.relay/namespaces/hybridconnections" => Kind::HybridConnection,
-            "microsoft.relay/namespaces/wcfrelays" => Kind::WcfRelay,
+            // Azure spells these types more than one way (its own REST examples return
+            // `Microsoft.Relay/WcfRelays` for a WCF relay).
+            "microsoft.relay/namespaces/hybridconnections"
+            | "microsoft.relay/hybridconnections" => Kind::HybridConnection,
+            "microsoft.relay/namespaces/wcfrelays" | "microsoft.relay/wcfrelays" => Kind::WcfRelay,
             "microsoft.signalrservice/signalr" => Kind::SignalR,
             _ => return None,
         })

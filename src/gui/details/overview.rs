@@ -33,16 +33,6 @@ impl DetailsPanel {
             .striped(true)
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
-                let row = |ui: &mut egui::Ui, name: &str, value: &str, copy: bool| {
-                    ui.label(name);
-                    ui.add(egui::Label::new(RichText::new(value).monospace()).wrap());
-                    if copy {
-                        copy_button(ui, value, name);
-                    } else {
-                        ui.label("");
-                    }
-                    ui.end_row();
-                };
                 if !attached {
                     row(ui, "Id", &n.id, true);
                 }
@@ -81,20 +71,7 @@ impl DetailsPanel {
                     );
                     row(ui, "HTTP URL", &ep.https_url(""), true);
                 }
-                if let Some(c) = n.listener_count {
-                    row(ui, "Listeners", &c.to_string(), false);
-                }
-                if let Some(r) = n.requires_client_authorization {
-                    row(
-                        ui,
-                        "Requires client authorization",
-                        if r { "yes" } else { "no (anyone may send)" },
-                        false,
-                    );
-                }
-                if let Some(t) = &n.relay_type {
-                    row(ui, "Relay type", t, false);
-                }
+                entity_properties(ui, n, node.kind);
                 if node.kind == Kind::HybridConnection && !attached {
                     let meta_label = ui.label("User metadata");
                     let mut save = None;
@@ -228,5 +205,51 @@ impl DetailsPanel {
                 &account.label,
             )));
         }
+    }
+}
+
+/// One row of the overview grid: name, value (monospace, wrapped), and a copy button.
+fn row(ui: &mut egui::Ui, name: &str, value: &str, copy: bool) {
+    ui.label(name);
+    ui.add(egui::Label::new(RichText::new(value).monospace()).wrap());
+    if copy {
+        copy_button(ui, value, name);
+    } else {
+        ui.label("");
+    }
+    ui.end_row();
+}
+
+/// The rows of a hybrid connection's or WCF relay's own properties.
+fn entity_properties(ui: &mut egui::Ui, n: &crate::arm::tree::Node, kind: Kind) {
+    if let Some(c) = n.listener_count {
+        row(ui, "Listeners", &c.to_string(), false);
+    }
+    if let Some(r) = n.requires_client_authorization {
+        row(
+            ui,
+            "Requires client authorization",
+            if r { "yes" } else { "no (anyone may send)" },
+            false,
+        );
+    }
+    if let Some(t) = &n.relay_type {
+        row(ui, "Relay type", t, false);
+    }
+    if let Some(t) = n.requires_transport_security {
+        row(
+            ui,
+            "Requires transport security",
+            if t { "yes" } else { "no" },
+            false,
+        );
+    }
+    if kind == Kind::WcfRelay {
+        row(
+            ui,
+            "User metadata",
+            n.user_metadata.as_deref().unwrap_or("(none)"),
+            false,
+        );
     }
 }
