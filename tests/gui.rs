@@ -550,6 +550,8 @@ fn identities_show_both_ids_and_what_each_may_do() {
     // The VM's system-assigned identity and the user-assigned one, client and object ids apart.
     rig.wait_label("vm-orders-worker (system-assigned)");
     rig.wait_label("id-orders-sender (user-assigned)");
+    // A resource's system-assigned identity with no role assignment yet is listed too.
+    rig.wait_label("northwind-signalr (system-assigned)");
     let ready = rig.ready();
     let worker = ready
         .principals

@@ -179,6 +179,15 @@ impl ArmClient {
     }
 
     /// SignalR resources of a subscription, with their `identity` blocks.
+    /// The Relay namespaces of a subscription, as ARM returns them.
+    pub async fn namespaces(&self, subscription: &str) -> Result<Vec<Value>, ArmError> {
+        self.list(
+            format!("/subscriptions/{subscription}/providers/Microsoft.Relay/namespaces"),
+            RELAY_API,
+        )
+        .await
+    }
+
     pub async fn signalr_resources(&self, subscription: &str) -> Result<Vec<Value>, ArmError> {
         self.list(
             format!("/subscriptions/{subscription}/providers/Microsoft.SignalRService/signalR"),

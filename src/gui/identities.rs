@@ -56,7 +56,7 @@ impl DetailsPanel {
                     Some(f) => {
                         let list = f.value().cloned().unwrap_or_default();
                         if list.is_empty() {
-                            ui.weak("No managed identity in the subscriptions of this account (user-assigned, or system-assigned with a role).");
+                            ui.weak("No managed identity in the subscriptions of this account (user-assigned, a Relay namespace's or SignalR resource's own, or system-assigned with a role).");
                         }
                         egui::Grid::new(("mi", account)).striped(true).num_columns(6).show(ui, |ui| {
                             ui.strong("Name");
@@ -160,10 +160,24 @@ impl DetailsPanel {
             let mut all = Vec::new();
             let mut error = None;
             let mut assigned = Vec::new();
+            // The resources (by principal id) whose system-assigned identity it is.
+            let mut owners: Vec<(String, String)> = Vec::new();
             for s in subs {
                 match arm.user_assigned_identities(&s).await {
                     Ok(l) => all.extend(l),
                     Err(e) => error = Some(hint(&e)),
+                }
+                // A resource names its system-assigned identity in `identity.principalId`, with
+                // or without a role assignment.
+                let (namespaces, signalr) =
+                    tokio::join!(arm.namespaces(&s), arm.signalr_resources(&s));
+                for r in namespaces.into_iter().chain(signalr).flatten() {
+                    if let (Some(id), Some(name)) =
+                        (r["identity"]["principalId"].as_str(), r["name"].as_str())
+                    {
+                        assigned.push(id.to_string());
+                        owners.push((id.to_ascii_lowercase(), name.to_string()));
+                    }
                 }
                 // System-assigned identities have no resource of their own: they show up as
                 // the principals of role assignments.
@@ -183,8 +197,12 @@ impl DetailsPanel {
                             .is_some_and(|id| id.eq_ignore_ascii_case(&p.id))
                     });
                     if !known {
+                        let owner = owners
+                            .iter()
+                            .find(|(id, _)| id.eq_ignore_ascii_case(&p.id))
+                            .map(|(_, name)| name.clone());
                         all.push(serde_json::json!({
-                            "name": p.display_name,
+                            "name": owner.unwrap_or(p.display_name),
                             "systemAssigned": true,
                             "properties": {"clientId": p.app_id, "principalId": p.id},
                         }));
