@@ -741,3 +741,21 @@ fn wcf_relays_are_in_the_tree_with_their_details() {
     rig.wait_label("Requires transport security");
     rig.wait_label("Listeners");
 }
+
+#[test]
+fn a_megabyte_pasted_into_a_field_is_cut_with_a_notice_and_the_dialog_still_closes() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.click("+ Add account");
+    rig.click("connection string");
+    let megabyte = format!("Endpoint=sb://x/;{}", "k".repeat(1 << 20));
+    rig.type_into("Connection string", &megabyte);
+    rig.wait_label_contains("cut at 4096 characters");
+    let field = rig
+        .harness
+        .get_by_role_and_label(egui::accesskit::Role::PasswordInput, "Connection string");
+    let kept = field.value().unwrap_or_default().chars().count();
+    assert!(kept <= 4096, "the field kept {kept} characters");
+    rig.click("Cancel");
+    rig.wait_for("the dialog to close", |h| h.query_by_label("Add account").is_none());
+}

@@ -106,3 +106,34 @@ mod tests {
         assert_eq!(masked(key, true), key);
     }
 }
+
+/// The most a user may type (or paste) into a kind of field, in characters: enough for any real
+/// value, small enough that a stray 1 MB paste never reaches a parser, an error message or a
+/// repaint. Larger content goes through a file picker ("Send a file…").
+pub mod limits {
+    /// Names of entities, rules and requests (Azure's longest, a hybrid connection's, is 260).
+    pub const NAME: usize = 260;
+    /// A connection string, a client secret, an id or URL, a path.
+    pub const SECRET: usize = 4096;
+    /// A search or filter.
+    pub const SEARCH: usize = 256;
+    /// `userMetadata` (Azure keeps at most 1,024 characters).
+    pub const METADATA: usize = 1024;
+    /// A status code.
+    pub const STATUS: usize = 3;
+    /// A message or a body: what goes on the control channel inline (64 KiB).
+    pub const BODY: usize = 64 * 1024;
+    /// Request headers (the relay's header metadata limit, 32 kB).
+    pub const HEADERS: usize = 32 * 1024;
+}
+
+/// After a field limited to `limit` characters: says so once the text has reached it (a paste
+/// beyond it was cut at the limit).
+pub fn limit_notice(ui: &mut egui::Ui, text: &str, limit: usize) {
+    if text.chars().count() >= limit {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("cut at {limit} characters, the most this field takes"),
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use super::*;
 use crate::gui::accounts::method_label;
 use crate::gui::dialogs::*;
-use crate::gui::widgets::{copy_button, error_text};
+use crate::gui::widgets::{copy_button, error_text, limit_notice, limits};
 
 impl App {
     pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context) {
@@ -82,14 +82,16 @@ impl App {
                     ] {
                         ui.horizontal(|ui| {
                             let l = ui.label(label);
-                            ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(300.0)).labelled_by(l.id);
+                            ui.add(egui::TextEdit::singleline(value).hint_text(hint).char_limit(limits::SECRET).desired_width(300.0)).labelled_by(l.id);
+                            limit_notice(ui, value, limits::SECRET);
                         });
                     }
                 }
                 CloudPick::ReadyFile => {
                     ui.horizontal(|ui| {
                         let l = ui.label("Ready file");
-                        ui.add(egui::TextEdit::singleline(&mut d.ready_file).hint_text("emulator.json").desired_width(300.0)).labelled_by(l.id);
+                        ui.add(egui::TextEdit::singleline(&mut d.ready_file).hint_text("emulator.json").char_limit(limits::SECRET).desired_width(300.0)).labelled_by(l.id);
+                        limit_notice(ui, &d.ready_file, limits::SECRET);
                     });
                 }
                 _ => {}
@@ -104,7 +106,8 @@ impl App {
             let field = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str, password: bool| {
                 ui.horizontal(|ui| {
                     let l = ui.label(label);
-                    ui.add(egui::TextEdit::singleline(value).hint_text(hint).password(password).desired_width(300.0)).labelled_by(l.id);
+                    ui.add(egui::TextEdit::singleline(value).hint_text(hint).password(password).char_limit(limits::SECRET).desired_width(300.0)).labelled_by(l.id);
+                    limit_notice(ui, value, limits::SECRET);
                 });
             };
             match d.method {

@@ -144,6 +144,7 @@ impl App {
             let edit = ui
                 .add(
                     egui::TextEdit::singleline(&mut filter)
+                        .char_limit(crate::gui::widgets::limits::SEARCH)
                         .hint_text("namespaces, entities…  Ctrl+K")
                         .desired_width(280.0),
                 )

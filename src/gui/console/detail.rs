@@ -72,8 +72,12 @@ pub(super) fn detail_ui(ui: &mut egui::Ui, c: &mut Console) {
         ui.separator();
         ui.horizontal(|ui| {
             let l = ui.label("Reply");
-            ui.add(egui::TextEdit::singleline(&mut c.reply_text).desired_width(200.0))
-                .labelled_by(l.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut c.reply_text)
+                    .char_limit(crate::gui::widgets::limits::BODY)
+                    .desired_width(200.0),
+            )
+            .labelled_by(l.id);
             if ui.button("Send reply").clicked()
                 && let Some(link) = &c.link
             {

@@ -7,7 +7,7 @@ use eframe::egui::{self, Color32, RichText};
 use super::super::activity::ActivityLog;
 use super::super::backend::{Backend, Event};
 use super::super::transcript::{Direction, Entry, EventKind};
-use super::super::widgets::report_ui;
+use super::super::widgets::{limit_notice, limits, report_ui};
 use super::detail::detail_ui;
 use super::transcript_view::{plot_ui, transcript_ui};
 use super::{
@@ -307,12 +307,20 @@ impl Console {
             if c.reply == ReplyKind::Canned {
                 let l = ui.label("status");
                 changed |= ui
-                    .add(egui::TextEdit::singleline(&mut c.canned_status).desired_width(40.0))
+                    .add(
+                        egui::TextEdit::singleline(&mut c.canned_status)
+                            .char_limit(limits::STATUS)
+                            .desired_width(40.0),
+                    )
                     .labelled_by(l.id)
                     .changed();
                 let l = ui.label("body");
                 changed |= ui
-                    .add(egui::TextEdit::singleline(&mut c.canned_body).desired_width(160.0))
+                    .add(
+                        egui::TextEdit::singleline(&mut c.canned_body)
+                            .char_limit(limits::BODY)
+                            .desired_width(160.0),
+                    )
                     .labelled_by(l.id)
                     .changed();
             }
@@ -336,10 +344,10 @@ impl Console {
                         l.send(ConsoleCommand::Accept(id.clone()));
                     }
                     let l = ui.label("status");
-                    ui.add(egui::TextEdit::singleline(&mut c.reject_status).desired_width(40.0))
+                    ui.add(egui::TextEdit::singleline(&mut c.reject_status).char_limit(limits::STATUS).desired_width(40.0))
                         .labelled_by(l.id);
                     let l = ui.label("reason");
-                    ui.add(egui::TextEdit::singleline(&mut c.reject_reason).desired_width(140.0))
+                    ui.add(egui::TextEdit::singleline(&mut c.reject_reason).char_limit(limits::NAME).desired_width(140.0))
                         .labelled_by(l.id);
                     if ui.button("Reject").clicked()
                         && let Some(l) = &c.link
@@ -383,10 +391,10 @@ impl Console {
                         ),
                     );
                     let l = ui.label("reply status");
-                    ui.add(egui::TextEdit::singleline(&mut c.reply_status).desired_width(40.0))
+                    ui.add(egui::TextEdit::singleline(&mut c.reply_status).char_limit(limits::STATUS).desired_width(40.0))
                         .labelled_by(l.id);
                     let l = ui.label("reply body");
-                    ui.add(egui::TextEdit::singleline(&mut c.reply_text).desired_width(200.0))
+                    ui.add(egui::TextEdit::singleline(&mut c.reply_text).char_limit(limits::BODY).desired_width(200.0))
                         .labelled_by(l.id);
                     if ui.button("Respond").clicked()
                         && let Some(l) = &c.link
@@ -412,8 +420,13 @@ impl Console {
         ui.horizontal(|ui| {
             let l = ui.label("Message");
             let r = ui
-                .add(egui::TextEdit::singleline(&mut c.message).desired_width(320.0))
+                .add(
+                    egui::TextEdit::singleline(&mut c.message)
+                        .char_limit(limits::BODY)
+                        .desired_width(320.0),
+                )
                 .labelled_by(l.id);
+            limit_notice(ui, &c.message, limits::BODY);
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let online = c.is_online();
             if (ui
@@ -450,6 +463,7 @@ impl Console {
                 let l = ui.label("path suffix");
                 ui.add(
                     egui::TextEdit::singleline(&mut c.ws_suffix)
+                        .char_limit(limits::SECRET)
                         .hint_text("/optional/suffix")
                         .desired_width(120.0),
                 )
@@ -476,6 +490,7 @@ impl Console {
             let l = ui.label("path");
             ui.add(
                 egui::TextEdit::singleline(&mut c.path)
+                    .char_limit(limits::SECRET)
                     .hint_text("/api?x=1")
                     .desired_width(200.0),
             )
@@ -509,8 +524,12 @@ impl Console {
                 .response
                 .labelled_by(saved_label.id);
             let l = ui.label("name");
-            ui.add(egui::TextEdit::singleline(&mut c.save_name).desired_width(90.0))
-                .labelled_by(l.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut c.save_name)
+                    .char_limit(limits::NAME)
+                    .desired_width(90.0),
+            )
+            .labelled_by(l.id);
             if ui
                 .add_enabled(!c.save_name.trim().is_empty(), egui::Button::new("Save"))
                 .clicked()
@@ -529,6 +548,7 @@ impl Console {
             cols[0]
                 .add(
                     egui::TextEdit::multiline(&mut c.headers)
+                        .char_limit(limits::HEADERS)
                         .desired_rows(3)
                         .desired_width(f32::INFINITY),
                 )
@@ -537,10 +557,12 @@ impl Console {
             cols[1]
                 .add(
                     egui::TextEdit::multiline(&mut c.body)
+                        .char_limit(limits::BODY)
                         .desired_rows(3)
                         .desired_width(f32::INFINITY),
                 )
                 .labelled_by(l.id);
+            limit_notice(&mut cols[1], &c.body, limits::BODY);
         });
     }
 }

@@ -32,6 +32,7 @@ impl DetailsPanel {
             let r = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.check_input)
+                        .char_limit(crate::gui::widgets::limits::SECRET)
                         .hint_text("object id, user@domain or client id")
                         .desired_width(300.0),
                 )

@@ -30,6 +30,7 @@ impl DetailsPanel {
             let l = ui.label("Filter");
             ui.add(
                 egui::TextEdit::singleline(&mut self.assignment_filter)
+                    .char_limit(crate::gui::widgets::limits::SEARCH)
                     .hint_text("principal, role or scope"),
             )
             .labelled_by(l.id);

@@ -101,8 +101,11 @@ impl DetailsPanel {
                 });
                 ui.horizontal(|ui| {
                     let l = ui.label("Name");
-                    ui.add(egui::TextEdit::singleline(&mut form.name))
-                        .labelled_by(l.id);
+                    ui.add(
+                        egui::TextEdit::singleline(&mut form.name)
+                            .char_limit(crate::gui::widgets::limits::NAME),
+                    )
+                    .labelled_by(l.id);
                 });
                 ui.checkbox(
                     &mut form.requires_client_authorization,
@@ -111,8 +114,11 @@ impl DetailsPanel {
                 if !form.wcf {
                     ui.horizontal(|ui| {
                         let l = ui.label("User metadata");
-                        ui.add(egui::TextEdit::singleline(&mut form.user_metadata))
-                            .labelled_by(l.id);
+                        ui.add(
+                            egui::TextEdit::singleline(&mut form.user_metadata)
+                                .char_limit(crate::gui::widgets::limits::METADATA),
+                        )
+                        .labelled_by(l.id);
                     });
                 }
                 let valid = valid_entity_name(&form.name);

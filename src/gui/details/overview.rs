@@ -77,8 +77,12 @@ impl DetailsPanel {
                     let mut save = None;
                     match &mut self.metadata_edit {
                         Some(text) => {
-                            ui.add(egui::TextEdit::multiline(text).desired_rows(2))
-                                .labelled_by(meta_label.id);
+                            ui.add(
+                                egui::TextEdit::multiline(text)
+                                    .char_limit(crate::gui::widgets::limits::METADATA)
+                                    .desired_rows(2),
+                            )
+                            .labelled_by(meta_label.id);
                             let mut cancel = false;
                             ui.horizontal(|ui| {
                                 if ui.button("Save").clicked() {
@@ -138,8 +142,12 @@ impl DetailsPanel {
         ui.label("This namespace was attached with a connection string. Add a hybrid connection by name to listen or send on it:");
         ui.horizontal(|ui| {
             let l = ui.label("Hybrid connection");
-            ui.add(egui::TextEdit::singleline(&mut self.attach_input).hint_text("orders"))
-                .labelled_by(l.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.attach_input)
+                    .char_limit(crate::gui::widgets::limits::NAME)
+                    .hint_text("orders"),
+            )
+            .labelled_by(l.id);
             if ui.button("Add").clicked() && !self.attach_input.trim().is_empty() {
                 let name = self.attach_input.trim().to_string();
                 self.attach_input.clear();

@@ -148,8 +148,11 @@ impl DetailsPanel {
                 ui.strong(format!("New SAS rule on {}", node.label));
                 ui.horizontal(|ui| {
                     let l = ui.label("Rule name");
-                    ui.add(egui::TextEdit::singleline(&mut form.name))
-                        .labelled_by(l.id);
+                    ui.add(
+                        egui::TextEdit::singleline(&mut form.name)
+                            .char_limit(crate::gui::widgets::limits::NAME),
+                    )
+                    .labelled_by(l.id);
                 });
                 ui.horizontal(|ui| {
                     ui.checkbox(&mut form.listen, "Listen");
