@@ -757,5 +757,37 @@ fn a_megabyte_pasted_into_a_field_is_cut_with_a_notice_and_the_dialog_still_clos
     let kept = field.value().unwrap_or_default().chars().count();
     assert!(kept <= 4096, "the field kept {kept} characters");
     rig.click("Cancel");
-    rig.wait_for("the dialog to close", |h| h.query_by_label("Add account").is_none());
+    rig.wait_for("the dialog to close", |h| {
+        h.query_by_label("Add account").is_none()
+    });
+}
+
+#[test]
+fn escape_closes_dialogs_and_clears_the_search_and_enter_goes_to_the_first_match() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.click("+ Add account");
+    rig.wait_label("Add account");
+    rig.harness.key_press(egui::Key::Escape);
+    rig.wait_for("Escape to close the dialog", |h| {
+        h.query_by_label("Add account").is_none()
+    });
+    // The search: the counter counts what it shows; Enter selects the first match.
+    for _ in 0..10 {
+        rig.harness.step();
+    }
+    rig.type_into("Search", "inventory");
+    rig.wait_label_contains("1 of");
+    rig.harness.key_press(egui::Key::Enter);
+    rig.wait_label("Listen");
+    rig.wait_label_contains("HybridConnections/inventory");
+    // Escape in the search box clears it.
+    rig.type_into("Search", "x");
+    rig.harness.key_press(egui::Key::Escape);
+    rig.wait_for("the search to clear", |h| {
+        h.query_all_by_label_contains("nodes match")
+            .next()
+            .is_none()
+            && h.query_by_label("rg-apps").is_some()
+    });
 }

@@ -112,6 +112,7 @@ pub struct Tree {
     pub selected: Option<String>,
     filter: String,
     rows: Vec<Row>,
+    matched: usize,
     dirty: bool,
 }
 
@@ -325,7 +326,7 @@ impl Tree {
     /// The visible rows (expanded nodes; with a filter, matches and their ancestors).
     pub fn rows(&mut self) -> &[Row] {
         if self.dirty {
-            self.rows = self.flatten();
+            (self.rows, self.matched) = self.flatten();
             self.dirty = false;
         }
         &self.rows
@@ -335,14 +336,18 @@ impl Tree {
         self.dirty = true;
     }
 
-    fn flatten(&self) -> Vec<Row> {
+    /// The rows shown, and how many nodes match the search.
+    fn flatten(&self) -> (Vec<Row>, usize) {
         let filter = self.filter.trim().to_lowercase();
+        let mut matched = self.nodes.len();
         let keep: Option<HashSet<&str>> = if filter.is_empty() {
             None
         } else {
             let mut keep = HashSet::new();
+            matched = 0;
             for n in self.nodes.values() {
                 if n.label.to_lowercase().contains(&filter) {
+                    matched += 1;
                     keep.insert(n.key.as_str());
                     let mut at = n.parent.as_deref();
                     while let Some(p) = at {
@@ -378,7 +383,25 @@ impl Tree {
                 }
             }
         }
-        rows
+        (rows, matched)
+    }
+
+    /// The first row (in the order shown) whose own label matches the search.
+    pub fn first_match(&mut self) -> Option<String> {
+        let filter = self.filter.trim().to_lowercase();
+        let rows = self.rows().to_vec();
+        rows.into_iter().map(|r| r.key).find(|k| {
+            self.nodes
+                .get(k)
+                .is_some_and(|n| n.label.to_lowercase().contains(&filter))
+        })
+    }
+
+    /// How many nodes' labels match the search (all of them without one); counted when the
+    /// rows are, not every frame.
+    pub fn matched(&mut self) -> usize {
+        self.rows();
+        self.matched
     }
 
     /// Moves the selection by `delta` visible rows.

@@ -47,6 +47,7 @@ impl App {
                 cancel = true;
             }
         });
+        cancel |= escape_pressed(ctx);
         if cancel {
             if let Some(s) = self.sessions.get(&pending.account_id)
                 && let Some(d) = &s.device_code
@@ -158,6 +159,7 @@ impl App {
                 }
             });
         });
+        close |= escape_pressed(ctx);
         if submit {
             match d.build() {
                 Ok((account, secret)) => {
@@ -204,6 +206,9 @@ impl App {
                 }
             });
         });
+        if escape_pressed(ctx) {
+            done = Some(false);
+        }
         match done {
             Some(true) => {
                 self.confirm = None;
@@ -291,4 +296,9 @@ impl App {
             self.accounts_window = false;
         }
     }
+}
+
+/// Escape closes a dialog, as Cancel does.
+fn escape_pressed(ctx: &egui::Context) -> bool {
+    ctx.input(|i| i.key_pressed(egui::Key::Escape))
 }

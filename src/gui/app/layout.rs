@@ -153,7 +153,30 @@ impl App {
                 edit.request_focus();
                 self.focus_filter = false;
             }
+            let (escape, enter, down) = ui.input(|i| {
+                (
+                    i.key_pressed(egui::Key::Escape),
+                    i.key_pressed(egui::Key::Enter),
+                    i.key_pressed(egui::Key::ArrowDown),
+                )
+            });
+            // TextEdit gives up its focus on the Escape it sees: ask the last frame.
+            let typing = edit.has_focus() || edit.lost_focus() || self.search_had_focus;
+            self.search_had_focus = edit.has_focus();
+            if typing && escape {
+                filter.clear();
+            }
             self.tree.set_filter(&filter);
+            // Enter or Down in the search box goes to the first match.
+            if typing
+                && (enter || down)
+                && !filter.is_empty()
+                && let Some(first) = self.tree.first_match()
+            {
+                edit.surrender_focus();
+                self.tree.selected = Some(first);
+                self.details.on_select();
+            }
             if !filter.is_empty()
                 && crate::gui::widgets::icon_button(ui, "x", "Clear the search").clicked()
             {
@@ -210,7 +233,12 @@ impl App {
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.strong("EXPLORER");
-            ui.weak(format!("{} nodes", self.tree.len()));
+            let shown = self.tree.matched();
+            if self.tree.filter().is_empty() {
+                ui.weak(format!("{} nodes", self.tree.len()));
+            } else {
+                ui.weak(format!("{shown} of {} nodes match", self.tree.len()));
+            }
         });
         let identities_h = 70.0;
         let avail = (ui.available_height() - identities_h).max(80.0);

@@ -162,6 +162,8 @@ pub struct App {
     pub(super) actions: Vec<Command>,
     last_live_refresh: Instant,
     pub(super) focus_filter: bool,
+    /// Whether the search box had the focus in the last frame (Escape clears it).
+    pub(super) search_had_focus: bool,
 }
 
 impl App {
@@ -228,6 +230,7 @@ impl App {
             actions: Vec::new(),
             last_live_refresh: Instant::now(),
             focus_filter: false,
+            search_had_focus: false,
         };
         for a in app.accounts.clone() {
             app.add_account_node(&a);
