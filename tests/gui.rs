@@ -791,3 +791,35 @@ fn escape_closes_dialogs_and_clears_the_search_and_enter_goes_to_the_first_match
             && h.query_by_label("rg-apps").is_some()
     });
 }
+
+#[test]
+fn closing_the_window_with_a_live_console_asks_first() {
+    let mut rig = first_start();
+    rig.listen_on_orders("Echo", true);
+    let close = |rig: &mut Rig| {
+        rig.harness
+            .input_mut()
+            .viewports
+            .entry(egui::ViewportId::ROOT)
+            .or_default()
+            .events
+            .push(egui::ViewportEvent::Close);
+        rig.harness.step();
+    };
+    close(&mut rig);
+    rig.wait_label("Quit Relay Explorer?");
+    rig.wait_label_contains("1 console is still running");
+    rig.click("Cancel");
+    rig.wait_for("the question to go", |h| {
+        h.query_by_label("Quit Relay Explorer?").is_none()
+    });
+    assert!(
+        rig.harness.query_by_label("online").is_some(),
+        "the console still runs"
+    );
+    close(&mut rig);
+    rig.click("Quit");
+    rig.wait_for("the question to go", |h| {
+        h.query_by_label("Quit Relay Explorer?").is_none()
+    });
+}

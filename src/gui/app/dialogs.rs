@@ -12,6 +12,7 @@ impl App {
         self.add_account_ui(ctx);
         self.confirm_ui(ctx);
         self.accounts_window_ui(ctx);
+        self.quit_ui(ctx);
     }
 
     pub(super) fn device_code_ui(&mut self, ctx: &egui::Context) {
@@ -185,6 +186,52 @@ impl App {
                 }
                 self.actions.push(Command::RemoveAccount(id));
             }
+        }
+    }
+
+    /// Closing the window with live consoles asks first: their listeners and senders stop.
+    pub(super) fn quit_ui(&mut self, ctx: &egui::Context) {
+        let live = self.consoles.iter().filter(|c| c.is_live()).count();
+        if ctx.input(|i| i.viewport().close_requested()) && !self.quit_confirmed && live > 0 {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.quit_asked = true;
+        }
+        if !self.quit_asked {
+            return;
+        }
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("quit")).show(ctx, |ui| {
+            ui.set_width(420.0);
+            ui.heading("Quit Relay Explorer?");
+            ui.label(format!(
+                "{live} console{} still running: {} stop when the window closes.",
+                if live == 1 { " is" } else { "s are" },
+                if live == 1 {
+                    "its listener or sender"
+                } else {
+                    "their listeners and senders"
+                }
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Quit").clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(false);
+                }
+            });
+        });
+        if escape_pressed(ctx) {
+            answer = Some(false);
+        }
+        match answer {
+            Some(true) => {
+                self.quit_asked = false;
+                self.quit_confirmed = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Some(false) => self.quit_asked = false,
+            None => {}
         }
     }
 

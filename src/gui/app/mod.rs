@@ -164,6 +164,10 @@ pub struct App {
     pub(super) focus_filter: bool,
     /// Whether the search box had the focus in the last frame (Escape clears it).
     pub(super) search_had_focus: bool,
+    /// Closing was asked for with live consoles: the question is shown.
+    pub(super) quit_asked: bool,
+    /// The user said to quit anyway.
+    pub(super) quit_confirmed: bool,
 }
 
 impl App {
@@ -231,6 +235,8 @@ impl App {
             last_live_refresh: Instant::now(),
             focus_filter: false,
             search_had_focus: false,
+            quit_asked: false,
+            quit_confirmed: false,
         };
         for a in app.accounts.clone() {
             app.add_account_node(&a);
