@@ -56,6 +56,8 @@ pub struct AddAccount {
     pub label: String,
     pub error: Option<String>,
     pub busy: bool,
+    /// The masked field (secret, connection string) shown as typed.
+    pub show_secret: bool,
 }
 
 impl Default for AddAccount {
@@ -77,6 +79,7 @@ impl Default for AddAccount {
             label: String::new(),
             error: None,
             busy: false,
+            show_secret: false,
         }
     }
 }
@@ -174,6 +177,23 @@ impl AddAccount {
                 let cs =
                     crate::relay::protocol::ConnectionString::parse(self.connection_string.trim())
                         .map_err(|e| format!("the connection string is not valid: {e}"))?;
+                // The endpoint says where it connects: a loopback one is the local emulator.
+                let host = cs.endpoint.host_str().unwrap_or_default();
+                let local = host.eq_ignore_ascii_case("localhost")
+                    || host.to_ascii_lowercase().ends_with(".localhost")
+                    || host
+                        .trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback());
+                match (&cloud, local) {
+                    (CloudConfig::Azure { .. }, true) => a.cloud = CloudConfig::Embedded,
+                    (CloudConfig::Embedded, false) => {
+                        return Err(format!(
+                            "the connection string's endpoint {host} is not the local emulator (its namespaces are on localhost): choose Azure for it"
+                        ));
+                    }
+                    _ => {}
+                }
                 if label.is_empty() {
                     label = match &cs.entity_path {
                         Some(e) => format!("{} / {e} (connection string)", cs.namespace_host()),
@@ -270,6 +290,30 @@ mod tests {
         };
         let e = d.build().unwrap_err();
         assert!(e.contains("SharedAccessKey"), "{e}");
+    }
+
+    #[test]
+    fn a_connection_strings_endpoint_decides_where_it_connects() {
+        let mut d = AddAccount {
+            method: AuthMethod::ConnectionString,
+            connection_string:
+                "Endpoint=sb://localhost:50123/;SharedAccessKeyName=a;SharedAccessKey=k".into(),
+            ..Default::default()
+        };
+        assert_eq!(d.cloud, CloudPick::Azure, "the default pick");
+        let (a, _) = d.build().unwrap();
+        assert!(matches!(a.cloud, CloudConfig::Embedded), "{:?}", a.cloud);
+        d.connection_string =
+            "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=a;SharedAccessKey=k"
+                .into();
+        let (a, _) = d.build().unwrap();
+        assert!(matches!(a.cloud, CloudConfig::Azure { .. }));
+        d.cloud = CloudPick::Embedded;
+        let e = d.build().unwrap_err();
+        assert!(
+            e.contains("contoso.servicebus.windows.net") && e.contains("choose Azure"),
+            "{e}"
+        );
     }
 
     #[test]

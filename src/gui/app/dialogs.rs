@@ -122,7 +122,8 @@ impl App {
                     ui.weak("An app registration. The secret goes to the OS keyring, never to a file.");
                     field(ui, "Tenant", &mut d.tenant, "id or domain", false);
                     field(ui, "Client id", &mut d.client_id, "the app's client (application) id", false);
-                    field(ui, "Client secret", &mut d.secret, "", true);
+                    field(ui, "Client secret", &mut d.secret, "", !d.show_secret);
+                    ui.checkbox(&mut d.show_secret, "Show the secret");
                 }
                 AuthMethod::ManagedIdentity => {
                     ui.weak("On an Azure VM, App Service or container: the machine's own identity.");
@@ -141,7 +142,9 @@ impl App {
                 }
                 AuthMethod::ConnectionString => {
                     ui.weak("Attach one namespace or entity with a SAS connection string (kept in the OS keyring). No Entra sign-in.");
-                    field(ui, "Connection string", &mut d.connection_string, "Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…", true);
+                    field(ui, "Connection string", &mut d.connection_string, "Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…", !d.show_secret);
+                    ui.checkbox(&mut d.show_secret, "Show the connection string");
+                    ui.weak("Where it connects follows its endpoint: a localhost one is the local emulator.");
                 }
             }
             field(ui, "Display name (optional)", &mut d.label, "", false);
