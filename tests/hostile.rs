@@ -30,6 +30,19 @@ async fn settle(rig: &Rig, entity: &str, n: usize) -> usize {
     listeners(rig, entity)
 }
 
+/// Opens a WebSocket to `url` presenting `token` in the ServiceBusAuthorization header.
+async fn open_ws(
+    rig: &Rig,
+    url: String,
+    token: &str,
+) -> Result<relay_explorer::relay::client::Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("ServiceBusAuthorization", token.parse().unwrap());
+    ws_connect(request, tls_connector(Some(&rig.cloud)).unwrap()).await
+}
+
 /// A raw control channel on `entity` as listener `id`, signed with the listen-only rule.
 async fn control_channel(
     rig: &Rig,
@@ -44,11 +57,7 @@ async fn control_channel(
     let url = endpoint
         .ws_url("listen", "", &[])
         .replace("sb-hc-id=", &format!("sb-hc-id={id}&unused="));
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("ServiceBusAuthorization", sas.parse().unwrap());
-    ws_connect(request, tls_connector(Some(&rig.cloud)).unwrap())
+    open_ws(rig, url, &sas)
         .await
         .expect("the control channel opens")
 }
@@ -477,14 +486,7 @@ async fn raw_sender(rig: &Rig, entity: &str) -> relay_explorer::relay::client::S
     let endpoint: Endpoint = rig.endpoint(entity);
     let token = rig.sas("namespaces/northwind-relay/authorizationrules/rootmanagesharedaccesskey");
     let (sas, _) = token.token(&endpoint).await.unwrap().unwrap();
-    let mut request = endpoint
-        .ws_url("connect", "", &[])
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("ServiceBusAuthorization", sas.parse().unwrap());
-    ws_connect(request, tls_connector(Some(&rig.cloud)).unwrap())
+    open_ws(rig, endpoint.ws_url("connect", "", &[]), &sas)
         .await
         .expect("the sender connects")
 }
@@ -577,14 +579,7 @@ fn protocol_violations_are_closed_with_the_codes_rfc_6455_names() {
 /// Opens a control channel on `orders` with `token`; the handshake's error when refused.
 async fn listen_with(rig: &Rig, token: &str) -> Result<(), String> {
     let endpoint: Endpoint = rig.endpoint("orders");
-    let mut request = endpoint
-        .ws_url("listen", "", &[])
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("ServiceBusAuthorization", token.parse().unwrap());
-    match ws_connect(request, tls_connector(Some(&rig.cloud)).unwrap()).await {
+    match open_ws(rig, endpoint.ws_url("listen", "", &[]), token).await {
         Ok(mut s) => {
             let _ = s.close(None).await;
             Ok(())
