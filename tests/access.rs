@@ -334,3 +334,59 @@ fn signalr_verdicts_use_the_same_evaluator() {
     );
     assert_eq!(v["allowed"], false);
 }
+
+#[test]
+fn a_principal_is_found_by_its_display_name_and_an_ambiguous_one_is_listed() {
+    let emu = TestEmulator::start();
+    let orders = format!(
+        "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay/hybridConnections/orders",
+        emu.ready.subscription_id
+    );
+    let carol = emu.principal("Carol Chen").object_id.clone();
+    let access = |who: &str| {
+        let mut cmd = emu.cli(&[
+            "access",
+            "--principal",
+            who,
+            "--entity",
+            &orders,
+            "--action",
+            "send",
+        ]);
+        emu.with_secret(&mut cmd, "relay-explorer-bootstrap-admin");
+        run(&mut cmd)
+    };
+    // As the tables show it (Graph compares display names ignoring case): the verdict names
+    // the principal as the directory knows it.
+    let out = access("carol chen");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(&format!("ALLOWED: Carol Chen ({carol}) may send")),
+        "{}",
+        stdout(&out)
+    );
+    let out = access("Nobody At All");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no user, group or service principal is named 'Nobody At All'"),
+        "{}",
+        stderr(&out)
+    );
+    // A second principal with the same name: both are listed, and nothing is checked.
+    let twin = uuid::Uuid::new_v4().to_string();
+    emu.shared()
+        .world
+        .lock()
+        .groups
+        .push(relay_explorer::emulator::world::Group {
+            object_id: twin.clone(),
+            display_name: "Carol Chen".into(),
+            description: None,
+            members: Vec::new(),
+        });
+    let out = access("Carol Chen");
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("2 principals are named 'Carol Chen'"), "{err}");
+    assert!(err.contains(&carol) && err.contains(&twin), "{err}");
+}

@@ -284,7 +284,25 @@ pub async fn resolve_principal(
         return Ok((user.id, None));
     }
     if uuid::Uuid::parse_str(who).is_err() {
-        bail!("'{who}' is neither an object id (a GUID) nor a user principal name (name@domain)");
+        // A display name, as the tables show it: exactly one principal must have it.
+        let found = graph
+            .by_display_name(who)
+            .await
+            .map_err(|e| anyhow!("cannot look up the display name '{who}': {e}"))?;
+        return match found.as_slice() {
+            [one] => Ok((one.id.clone(), None)),
+            [] => bail!(
+                "no user, group or service principal is named '{who}': give its display name exactly, its object id, its client id or a user principal name (name@domain)"
+            ),
+            many => bail!(
+                "{} principals are named '{who}'; give the object id of the one you mean:\n{}",
+                many.len(),
+                many.iter()
+                    .map(|p| format!("  {} ({}) {}", p.display_name, p.kind, p.id))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        };
     }
     if !graph
         .principals(&[who.to_string()])

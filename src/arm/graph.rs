@@ -153,6 +153,36 @@ impl GraphClient {
         }))
     }
 
+    /// The users, groups and service principals whose display name is `name` (Graph compares
+    /// it exactly, ignoring case).
+    pub async fn by_display_name(&self, name: &str) -> Result<Vec<Principal>, ArmError> {
+        // An OData string literal doubles its quotes.
+        let filter: String = url::form_urlencoded::byte_serialize(
+            format!("displayName eq '{}'", name.replace('\'', "''")).as_bytes(),
+        )
+        .collect();
+        let list = |kind: &'static str| {
+            let url = format!("/v1.0/{kind}s?$filter={filter}");
+            async move {
+                let items = self.0.list(url, "").await?;
+                Ok::<_, ArmError>(
+                    items
+                        .into_iter()
+                        .map(|mut v| {
+                            if v["@odata.type"].is_null() {
+                                v["@odata.type"] = json!(format!("#microsoft.graph.{kind}"));
+                            }
+                            Principal::from_graph(&v)
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        let (users, groups, sps) =
+            tokio::try_join!(list("user"), list("group"), list("servicePrincipal"))?;
+        Ok(users.into_iter().chain(groups).chain(sps).collect())
+    }
+
     /// The groups `id` is a direct member of.
     pub async fn member_of(&self, id: &str) -> Result<Vec<Principal>, ArmError> {
         let list = self

@@ -197,7 +197,9 @@ async fn handle(
 
     match (method.clone(), rest.as_slice()) {
         (Method::POST, ["directoryObjects", "getByIds"]) => get_by_ids(&world, &body),
-        (Method::GET, ["servicePrincipals"]) => list_service_principals(&world, &query),
+        (Method::GET, [kind @ ("users" | "groups" | "servicePrincipals")]) => {
+            list_principals(&world, kind, &query)
+        }
         (
             Method::GET,
             [
@@ -326,49 +328,66 @@ fn get_by_ids(world: &World, body: &[u8]) -> Response {
     collection("directoryObjects", items)
 }
 
-/// `GET /servicePrincipals`, all or by `$filter=appId eq '…'`.
-fn list_service_principals(world: &World, query: &HashMap<String, String>) -> Response {
-    let Some(filter) = query.get("$filter") else {
-        let mut items: Vec<Value> = world
+/// The value of an OData `{property} eq '…'` filter (its doubled quotes undone).
+fn eq_filter(filter: &str, property: &str) -> Option<String> {
+    let rest = filter.trim().strip_prefix(property)?.trim_start();
+    let rest = rest.strip_prefix("eq")?.trim_start();
+    let quoted = rest.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(quoted.replace("''", "'"))
+}
+
+/// `GET /users`, `/groups` or `/servicePrincipals`: all, or by `$filter=displayName eq '…'`
+/// (Graph compares it ignoring case), or for service principals `appId eq '…'`. Any other
+/// filter is Graph's `Request_UnsupportedQuery`, never a silent full list.
+fn list_principals(world: &World, kind: &str, query: &HashMap<String, String>) -> Response {
+    let ids: Vec<&str> = match kind {
+        "users" => world.users.iter().map(|u| u.object_id.as_str()).collect(),
+        "groups" => world.groups.iter().map(|g| g.object_id.as_str()).collect(),
+        _ => world
             .applications
             .iter()
-            .filter_map(|a| directory_object(world, &a.object_id))
-            .collect();
-        items.extend(
-            world
-                .managed_identities
-                .iter()
-                .filter_map(|m| directory_object(world, &m.object_id)),
-        );
-        return collection("servicePrincipals", items);
+            .map(|a| a.object_id.as_str())
+            .chain(
+                world
+                    .managed_identities
+                    .iter()
+                    .map(|m| m.object_id.as_str()),
+            )
+            .collect(),
     };
-    let Some(app_id) = filter
-        .strip_prefix("appId eq '")
-        .and_then(|s| s.strip_suffix('\''))
-    else {
-        return graph_error(
-            StatusCode::BAD_REQUEST,
-            "Request_UnsupportedQuery",
-            &format!(
-                "Unsupported query: {filter}. This emulator supports $filter=appId eq '{{id}}'."
-            ),
-        );
+    let all = ids.into_iter().filter_map(|id| directory_object(world, id));
+    let Some(filter) = query.get("$filter") else {
+        return collection(kind, all.collect());
     };
-    let items = world
-        .applications
-        .iter()
-        .filter(|a| a.client_id.eq_ignore_ascii_case(app_id))
-        .map(|a| a.object_id.clone())
-        .chain(
-            world
-                .managed_identities
-                .iter()
-                .filter(|m| m.client_id.eq_ignore_ascii_case(app_id))
-                .map(|m| m.object_id.clone()),
-        )
-        .filter_map(|id| directory_object(world, &id))
+    let (property, wanted) = match (
+        eq_filter(filter, "displayName"),
+        eq_filter(filter, "appId").filter(|_| kind == "servicePrincipals"),
+    ) {
+        (Some(v), _) => ("displayName", v),
+        (_, Some(v)) => ("appId", v),
+        _ => {
+            let supported = if kind == "servicePrincipals" {
+                "displayName eq '…' or appId eq '…'"
+            } else {
+                "displayName eq '…'"
+            };
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "Request_UnsupportedQuery",
+                &format!(
+                    "Unsupported query: {filter}. This emulator supports $filter={supported} on /{kind}."
+                ),
+            );
+        }
+    };
+    let items = all
+        .filter(|o| {
+            o[property]
+                .as_str()
+                .is_some_and(|v| v.eq_ignore_ascii_case(&wanted))
+        })
         .collect();
-    collection("servicePrincipals", items)
+    collection(kind, items)
 }
 
 /// `GET /groups/{id}/members` or `/transitiveMembers`.
@@ -412,5 +431,24 @@ fn type_fits(kind: &str, object: &Value) -> bool {
         "groups" => t == "#microsoft.graph.group",
         "servicePrincipals" => t == "#microsoft.graph.servicePrincipal",
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::eq_filter;
+
+    #[test]
+    fn an_odata_eq_filter_gives_its_value_with_quotes_undone() {
+        assert_eq!(
+            eq_filter("displayName eq 'O''Brien'", "displayName").as_deref(),
+            Some("O'Brien")
+        );
+        assert_eq!(eq_filter("appId eq 'x'", "displayName"), None);
+        assert_eq!(
+            eq_filter("startswith(displayName,'C')", "displayName"),
+            None
+        );
+        assert_eq!(eq_filter("displayName eq x", "displayName"), None);
     }
 }
