@@ -823,3 +823,15 @@ fn closing_the_window_with_a_live_console_asks_first() {
         h.query_by_label("Quit Relay Explorer?").is_none()
     });
 }
+
+#[test]
+fn a_principal_is_checked_by_the_display_name_the_tables_show() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("Access");
+    rig.type_into("Principal", "Carol Chen");
+    rig.click("Check");
+    rig.wait_label("ALLOWED");
+    rig.wait_label_contains("Platform Team");
+}

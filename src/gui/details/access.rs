@@ -33,7 +33,7 @@ impl DetailsPanel {
                 .add(
                     egui::TextEdit::singleline(&mut self.check_input)
                         .char_limit(crate::gui::widgets::limits::SECRET)
-                        .hint_text("object id, user@domain or client id")
+                        .hint_text("display name, object id, user@domain or client id")
                         .desired_width(300.0),
                 )
                 .labelled_by(l.id);
