@@ -835,3 +835,30 @@ fn a_principal_is_checked_by_the_display_name_the_tables_show() {
     rig.wait_label("ALLOWED");
     rig.wait_label_contains("Platform Team");
 }
+
+#[test]
+fn clicking_a_principal_in_the_tables_checks_it() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    // From the who-can matrix…
+    rig.click("Access");
+    rig.wait_label("Order Senders");
+    rig.click("Order Senders");
+    rig.wait_label("ALLOWED");
+    let group = "6a2f4c1e-3d5b-4e7a-8c9d-0000000000a1";
+    rig.wait_for("the principal in the check box", move |h| {
+        h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Principal")
+            .is_some_and(|f| f.value().as_deref() == Some(group))
+    });
+    // …and from the role-assignments table, which opens Access.
+    rig.click("Role assignments");
+    rig.wait_label("Engineering");
+    rig.click("Engineering");
+    let engineering = "6a2f4c1e-3d5b-4e7a-8c9d-0000000000a3";
+    rig.wait_for("Access to check Engineering", move |h| {
+        h.query_by_role_and_label(egui::accesskit::Role::TextInput, "Principal")
+            .is_some_and(|f| f.value().as_deref() == Some(engineering))
+    });
+    rig.wait_label("ALLOWED");
+}

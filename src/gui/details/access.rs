@@ -10,6 +10,17 @@ use super::verdict::{cell_ui, verdict_ui};
 use super::{Cx, DetailsPanel, SIGNALR_SERVER};
 
 impl DetailsPanel {
+    /// Puts `who` (an object id) in *Check a principal* and checks it with the chosen action.
+    pub(crate) fn check_principal(&mut self, cx: &mut Cx<'_>, key: &str, who: &str) {
+        self.check_input = who.to_string();
+        let signalr = cx.tree.get(key).is_some_and(|n| n.kind == Kind::SignalR);
+        if signalr != (self.check_action == SIGNALR_SERVER) && self.check_action != "manage" {
+            self.check_action = if signalr { SIGNALR_SERVER } else { "send" }.into();
+        }
+        let action = self.check_action.clone();
+        self.request_check(cx, key, who, &action, CheckSlot::Entity(key.to_string()));
+    }
+
     pub(crate) fn access_ui(
         &mut self,
         cx: &mut Cx<'_>,
@@ -90,6 +101,7 @@ impl DetailsPanel {
             Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
             Some(f) => {
                 let rows = f.value().cloned().unwrap_or_default();
+                let mut picked = None;
                 // Listen and Send are Relay's data actions; a SignalR resource is reached by
                 // its own (check them above), so its matrix shows Manage only.
                 let is_signalr = node.kind == Kind::SignalR;
@@ -117,9 +129,17 @@ impl DetailsPanel {
                                 .display_name
                                 .clone()
                                 .unwrap_or_else(|| r.principal.clone());
-                            let l = ui.label(&name);
                             if r.kind != "sas" && r.kind != "anonymous" {
-                                l.on_hover_text(&r.principal);
+                                // A principal's row checks it above.
+                                if ui
+                                    .link(&name)
+                                    .on_hover_text(format!("Check {name} ({}) above", r.principal))
+                                    .clicked()
+                                {
+                                    picked = Some(r.principal.clone());
+                                }
+                            } else {
+                                ui.label(&name);
                             }
                             ui.label(&r.kind);
                             if !is_signalr {
@@ -132,6 +152,9 @@ impl DetailsPanel {
                     });
                 if rows.is_empty() {
                     ui.weak("Nobody: no role assignment, SAS rule or anonymous access reaches it.");
+                }
+                if let Some(who) = picked {
+                    self.check_principal(cx, key, &who);
                 }
             }
         }

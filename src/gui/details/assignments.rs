@@ -67,6 +67,7 @@ impl DetailsPanel {
             if asc { o } else { o.reverse() }
         });
         use egui_extras::{Column as C, TableBuilder};
+        let mut picked = None;
         TableBuilder::new(ui)
             .striped(true)
             .resizable(true)
@@ -101,13 +102,21 @@ impl DetailsPanel {
                 body.rows(22.0, list.len(), |mut row| {
                     let a = &list[row.index()];
                     row.col(|ui| {
-                        ui.label(
-                            a.principal_name
-                                .clone()
-                                .or(a.principal_id.clone())
-                                .unwrap_or_default(),
-                        )
-                        .on_hover_text(a.principal_id.clone().unwrap_or_default());
+                        let name = a
+                            .principal_name
+                            .clone()
+                            .or(a.principal_id.clone())
+                            .unwrap_or_default();
+                        let id = a.principal_id.clone().unwrap_or_default();
+                        // A row's principal opens Access and checks it there.
+                        if ui
+                            .link(&name)
+                            .on_hover_text(format!("Check what {name} ({id}) may do here"))
+                            .clicked()
+                            && !id.is_empty()
+                        {
+                            picked = Some(id);
+                        }
                     });
                     row.col(|ui| {
                         ui.label(a.principal_type.clone().unwrap_or_default());
@@ -130,5 +139,9 @@ impl DetailsPanel {
                     });
                 });
             });
+        if let Some(who) = picked {
+            self.tab = super::Tab::Access;
+            self.check_principal(cx, key, &who);
+        }
     }
 }
