@@ -862,3 +862,33 @@ fn clicking_a_principal_in_the_tables_checks_it() {
     });
     rig.wait_label("ALLOWED");
 }
+
+#[test]
+fn a_no_in_the_who_can_matrix_says_why_on_hover() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("Access");
+    rig.wait_label("Order Senders");
+    // The subscription's Owner manages the entity but has no data action to listen.
+    let cells = rig.harness.query_all_by_label("no").count();
+    assert!(cells > 0, "the matrix has no cells");
+    let mut found = false;
+    for i in 0..cells {
+        rig.harness.query_all_by_label("no").nth(i).unwrap().hover();
+        // Tooltips wait a moment before they show.
+        for _ in 0..60 {
+            rig.harness.step();
+        }
+        if rig
+            .harness
+            .query_all_by_label_contains("manages it but has no data actions, so it cannot listen")
+            .next()
+            .is_some()
+        {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "no cell said why a manager cannot listen");
+}

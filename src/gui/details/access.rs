@@ -6,7 +6,7 @@ use super::super::command::CheckSlot;
 use super::super::fetch::Fetch;
 use super::super::tree::{self, Kind};
 use super::super::widgets::{report_ui, section};
-use super::verdict::{cell_ui, verdict_ui};
+use super::verdict::{cell_ui, verdict_ui, why_not};
 use super::{Cx, DetailsPanel, SIGNALR_SERVER};
 
 impl DetailsPanel {
@@ -142,11 +142,16 @@ impl DetailsPanel {
                                 ui.label(&name);
                             }
                             ui.label(&r.kind);
+                            let why = |action: &str| match r.kind.as_str() {
+                                "sas" => format!("The rule '{name}' has no {action} right."),
+                                "anonymous" => "Without a token a client may only send, and only where the entity allows anonymous senders.".to_string(),
+                                _ => why_not(action, &r.manage),
+                            };
                             if !is_signalr {
-                                cell_ui(ui, &r.listen);
-                                cell_ui(ui, &r.send);
+                                cell_ui(ui, &r.listen, || why("listen"));
+                                cell_ui(ui, &r.send, || why("send"));
                             }
-                            cell_ui(ui, &r.manage);
+                            cell_ui(ui, &r.manage, || why("manage"));
                             ui.end_row();
                         }
                     });

@@ -7,7 +7,40 @@ use super::scope_short;
 use crate::access::explain::{self, Blocker, Grant};
 use crate::arm::access::Checked;
 
-pub fn cell_ui(ui: &mut egui::Ui, cell: &explain::Cell) {
+/// Why a cell is "no" when nothing grants or blocks it: the principal's roles reach the entity
+/// only to manage it (a role without data actions, such as Owner), or none of them has the action.
+pub fn why_not(action: &str, manage: &explain::Cell) -> String {
+    if action == "manage" {
+        return "No role assigned to it that reaches this entity may manage it (write, delete)."
+            .into();
+    }
+    let managing: Vec<&str> = manage
+        .grants
+        .iter()
+        .filter_map(|g| match g {
+            Grant::Role { role_name, .. } => Some(role_name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let role = if action == "listen" {
+        "Listener"
+    } else {
+        "Sender"
+    };
+    if managing.is_empty() {
+        format!(
+            "No role assigned to it that reaches this entity has the {action} data action: assign Azure Relay {role} (or Azure Relay Owner)."
+        )
+    } else {
+        format!(
+            "{} manages it but has no data actions, so it cannot {action}: assign Azure Relay {role} (or Azure Relay Owner).",
+            managing.join(", ")
+        )
+    }
+}
+
+/// A cell of the who-can matrix: yes / key / no, its proof (or `why_not`) on hover.
+pub fn cell_ui(ui: &mut egui::Ui, cell: &explain::Cell, why_not: impl FnOnce() -> String) {
     let names = |id: &str| id.to_string();
     let lines: Vec<String> = cell
         .grants
@@ -29,6 +62,8 @@ pub fn cell_ui(ui: &mut egui::Ui, cell: &explain::Cell) {
     let r = ui.colored_label(color, text);
     if !lines.is_empty() {
         r.on_hover_text(lines.join("\n"));
+    } else if !cell.allowed {
+        r.on_hover_text(why_not());
     }
 }
 
