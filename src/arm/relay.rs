@@ -178,8 +178,8 @@ impl ArmClient {
         self.list(format!("/subscriptions/{subscription}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"), "2024-11-30").await
     }
 
-    /// SignalR resources of a subscription, with their `identity` blocks.
-    /// The Relay namespaces of a subscription, as ARM returns them.
+    /// The Relay namespaces of a subscription, as ARM returns them (with their `identity`
+    /// blocks).
     pub async fn namespaces(&self, subscription: &str) -> Result<Vec<Value>, ArmError> {
         self.list(
             format!("/subscriptions/{subscription}/providers/Microsoft.Relay/namespaces"),
@@ -188,6 +188,7 @@ impl ArmClient {
         .await
     }
 
+    /// SignalR resources of a subscription, with their `identity` blocks.
     pub async fn signalr_resources(&self, subscription: &str) -> Result<Vec<Value>, ArmError> {
         self.list(
             format!("/subscriptions/{subscription}/providers/Microsoft.SignalRService/signalR"),

@@ -107,8 +107,13 @@ pub fn bind_all_namespaces(shared: &Arc<Shared>) -> Result<()> {
         let endpoint = shared.relay.ensure(shared, &resource.id, port_of(&old))?;
         if endpoint != old {
             if !old.is_empty() {
+                let why = if port_of(&old) == port_of(&endpoint) {
+                    "the emulator is bound to another address"
+                } else {
+                    "its port was taken"
+                };
                 tracing::warn!(
-                    "namespace {} moved from {old} to {endpoint} (its port was taken)",
+                    "namespace {} moved from {old} to {endpoint} ({why})",
                     resource.name
                 );
             }

@@ -207,12 +207,16 @@ impl App {
             ui.set_width(420.0);
             ui.heading("Quit Relay Explorer?");
             ui.label(format!(
-                "{live} console{} still running: {} stop when the window closes.",
-                if live == 1 { " is" } else { "s are" },
+                "{}: {} when the window closes.",
                 if live == 1 {
-                    "its listener or sender"
+                    "1 console is still running".to_string()
                 } else {
-                    "their listeners and senders"
+                    format!("{live} consoles are still running")
+                },
+                if live == 1 {
+                    "its listener or sender stops"
+                } else {
+                    "their listeners and senders stop"
                 }
             ));
             ui.horizontal(|ui| {

@@ -233,10 +233,10 @@ impl App {
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.strong("EXPLORER");
-            let shown = self.tree.matched();
             if self.tree.filter().is_empty() {
                 ui.weak(format!("{} nodes", self.tree.len()));
             } else {
+                let shown = self.tree.matched();
                 ui.weak(format!("{shown} of {} nodes match", self.tree.len()));
             }
         });

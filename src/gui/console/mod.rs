@@ -97,6 +97,16 @@ pub struct SavedRequest {
     pub body: String,
 }
 
+/// How a start ends when the console is stopped before it is online.
+const STOPPED_EARLY: &str = "stopped before it came online";
+
+/// The activity logged for a console's last Start.
+struct Started {
+    activity: u64,
+    /// When it began, until its outcome is known.
+    running_since: Option<std::time::Instant>,
+}
+
 pub struct Console {
     pub id: u64,
     pub listen: bool,
@@ -132,11 +142,9 @@ pub struct Console {
     pub body_view: BodyView,
     pub follow: bool,
     pub error: Option<Report>,
-    /// The activity of the last Start (and when it began), finished by the outcome: online, or
-    /// refused, or stopped first.
-    start_activity: Option<(u64, std::time::Instant)>,
-    /// The activity of the last Start, whose command follows what is sent afterwards.
-    logged: Option<u64>,
+    /// The activity of the last Start: finished by its outcome (online, refused, or stopped
+    /// first); its command follows what is sent afterwards.
+    started: Option<Started>,
     pub shown: Shown,
     /// The filtered view's rows, for (events pushed, events dropped, filter).
     filtered: ((u64, u64, Shown), Vec<usize>),
@@ -190,8 +198,7 @@ impl Console {
             body_view: BodyView::Text,
             follow: true,
             error: None,
-            start_activity: None,
-            logged: None,
+            started: None,
             shown: Shown::All,
             filtered: ((0, 0, Shown::All), Vec::new()),
         }
@@ -246,34 +253,35 @@ impl Console {
     /// Takes an event of the console's task; a start that just failed is finished in
     /// `activity` and its reason returned (for a toast).
     pub fn on_event(&mut self, e: ConsoleEvent, activity: &mut ActivityLog) -> Option<Report> {
-        let mut failed = None;
-        if let ConsoleEvent::State(s) = &e
-            && let Some(outcome) = match s {
-                LinkState::Online => Some(Ok(())),
-                LinkState::Offline { reason } if reason.message == "stopped" => {
-                    Some(Err(Report::from("stopped before it came online")))
-                }
-                LinkState::Offline { reason } => Some(Err(reason.clone())),
-                LinkState::Starting | LinkState::Reconnecting { .. } => None,
+        let outcome = match &e {
+            ConsoleEvent::State(LinkState::Online) => Some(Ok(())),
+            ConsoleEvent::State(LinkState::Offline { reason }) if reason.message == "stopped" => {
+                Some(Err(Report::from(STOPPED_EARLY)))
             }
-            && let Some((id, began)) = self.start_activity.take()
-        {
-            failed = outcome.as_ref().err().cloned();
-            activity.finish(id, outcome, began.elapsed());
-        }
+            ConsoleEvent::State(LinkState::Offline { reason }) => Some(Err(reason.clone())),
+            _ => None,
+        };
+        let failed = outcome.and_then(|o| self.finish_start(activity, o));
         self.on_state_or_entry(e);
         failed
     }
 
     /// A stop by hand before the console came online finishes its start as not done.
     pub fn stopped_by_hand(&mut self, activity: &mut ActivityLog) {
-        if let Some((id, began)) = self.start_activity.take() {
-            activity.finish(
-                id,
-                Err("stopped before it came online".into()),
-                began.elapsed(),
-            );
-        }
+        self.finish_start(activity, Err(STOPPED_EARLY.into()));
+    }
+
+    /// Finishes the running start's activity with `outcome` (once); its failure, if it was one.
+    fn finish_start(
+        &mut self,
+        activity: &mut ActivityLog,
+        outcome: Result<(), Report>,
+    ) -> Option<Report> {
+        let started = self.started.as_mut()?;
+        let began = started.running_since.take()?;
+        let failed = outcome.as_ref().err().cloned();
+        activity.finish(started.activity, outcome, began.elapsed());
+        failed
     }
 
     fn on_state_or_entry(&mut self, e: ConsoleEvent) {
@@ -303,18 +311,17 @@ impl Console {
     /// fails.
     pub fn start(&mut self, backend: &Backend, activity: &mut ActivityLog) {
         let (label, command) = self.start_link(backend);
-        if let Some((id, began)) = self.start_activity.take() {
-            activity.finish(id, Err("started again".into()), began.elapsed());
-        }
-        let id = activity.start(label, command);
-        self.start_activity = Some((id, std::time::Instant::now()));
-        self.logged = Some(id);
+        self.finish_start(activity, Err("started again".into()));
+        self.started = Some(Started {
+            activity: activity.start(label, command),
+            running_since: Some(std::time::Instant::now()),
+        });
     }
 
     /// After a message is sent: the logged command of the start sends that message.
     pub fn sent(&self, activity: &mut ActivityLog) {
-        if let Some(id) = self.logged {
-            activity.set_command(id, Some(self.command()));
+        if let Some(s) = &self.started {
+            activity.set_command(s.activity, Some(self.command()));
         }
     }
 

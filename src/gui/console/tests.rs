@@ -62,7 +62,10 @@ fn copy_as_command_names_the_emulator_and_the_message_actually_sent() {
     // The logged start follows what is sent after it.
     let mut activity = ActivityLog::default();
     let id = activity.start("Send orders (SAS rule sender)", Some(send.command()));
-    send.logged = Some(id);
+    send.started = Some(Started {
+        activity: id,
+        running_since: None,
+    });
     send.message = "second one".into();
     send.sent(&mut activity);
     let logged = activity.get(id).unwrap().command.clone().unwrap();

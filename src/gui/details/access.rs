@@ -14,11 +14,17 @@ impl DetailsPanel {
     pub(crate) fn check_principal(&mut self, cx: &mut Cx<'_>, key: &str, who: &str) {
         self.check_input = who.to_string();
         let signalr = cx.tree.get(key).is_some_and(|n| n.kind == Kind::SignalR);
+        self.fit_check_action(signalr);
+        let action = self.check_action.clone();
+        self.request_check(cx, key, who, &action, CheckSlot::Entity(key.to_string()));
+    }
+
+    /// The action to check fits the resource: a SignalR resource's data action there, a Relay
+    /// one elsewhere (Manage fits both).
+    fn fit_check_action(&mut self, signalr: bool) {
         if signalr != (self.check_action == SIGNALR_SERVER) && self.check_action != "manage" {
             self.check_action = if signalr { SIGNALR_SERVER } else { "send" }.into();
         }
-        let action = self.check_action.clone();
-        self.request_check(cx, key, who, &action, CheckSlot::Entity(key.to_string()));
     }
 
     pub(crate) fn access_ui(
@@ -29,14 +35,7 @@ impl DetailsPanel {
         node: &tree::TreeNode,
     ) {
         self.request_who(cx, key, false);
-        let signalr = node.kind == Kind::SignalR;
-        if signalr != (self.check_action == SIGNALR_SERVER) && self.check_action != "manage" {
-            self.check_action = if signalr {
-                SIGNALR_SERVER.into()
-            } else {
-                "send".into()
-            };
-        }
+        self.fit_check_action(node.kind == Kind::SignalR);
         section(ui, "Check a principal");
         ui.horizontal(|ui| {
             let l = ui.label("Principal");
@@ -143,7 +142,14 @@ impl DetailsPanel {
                             }
                             ui.label(&r.kind);
                             let why = |action: &str| match r.kind.as_str() {
-                                "sas" => format!("The rule '{name}' has no {action} right."),
+                                "sas" => format!(
+                                    "The rule '{name}' has no {} right.",
+                                    match action {
+                                        "listen" => "Listen",
+                                        "send" => "Send",
+                                        _ => "Manage",
+                                    }
+                                ),
                                 "anonymous" => "Without a token a client may only send, and only where the entity allows anonymous senders.".to_string(),
                                 _ => why_not(action, &r.manage),
                             };
