@@ -7,7 +7,7 @@ use super::backend::Event;
 use super::command::CheckSlot;
 use super::details::{Cx, DetailsPanel, hint};
 use super::fetch::Fetch;
-use super::widgets::{copy_button, report_ui, section};
+use super::widgets::{ValueRows, copy_button, report_ui, section};
 use crate::access::explain;
 
 impl DetailsPanel {
@@ -58,58 +58,9 @@ impl DetailsPanel {
                         if list.is_empty() {
                             ui.weak("No managed identity in the subscriptions of this account (user-assigned, a Relay namespace's or SignalR resource's own, or system-assigned with a role).");
                         }
-                        egui::Grid::new(("mi", account)).striped(true).num_columns(6).show(ui, |ui| {
-                            ui.strong("Name");
-                            ui.strong("Client id");
-                            ui.strong("");
-                            ui.strong("Object id");
-                            ui.strong("");
-                            ui.strong("May listen / send / manage");
-                            ui.end_row();
-                            for mi in &list {
-                                let name = mi["name"].as_str().unwrap_or_default().to_string();
-                                let client = mi["properties"]["clientId"].as_str().unwrap_or_default().to_string();
-                                let object = mi["properties"]["principalId"].as_str().unwrap_or_default().to_string();
-                                let kind = if mi["systemAssigned"].as_bool() == Some(true) {
-                                    "system-assigned"
-                                } else {
-                                    "user-assigned"
-                                };
-                                ui.label(format!("{name} ({kind})"));
-                                ui.monospace(&client);
-                                copy_button(ui, &client, &format!("client id of {name}"));
-                                ui.monospace(&object);
-                                copy_button(ui, &object, &format!("object id of {name}"));
-                                ui.horizontal(|ui| {
-                                    let Some(entity) = self.identity_entity.clone() else {
-                                        ui.weak("pick an entity above");
-                                        return;
-                                    };
-                                    for action in ["listen", "send", "manage"] {
-                                        let slot = format!("{object}|{entity}|{action}");
-                                        match self.identity_checks.get(&slot).cloned() {
-                                            None => {
-                                                self.request_check(cx, &entity, &object, action, CheckSlot::Identity(slot));
-                                            }
-                                            Some(Fetch::Pending(_) | Fetch::Stale(_)) => {
-                                                ui.spinner();
-                                            }
-                                            Some(Fetch::Failed(e, _)) => {
-                                                ui.colored_label(ui.visuals().error_fg_color, "?").on_hover_text(e.to_string());
-                                            }
-                                            Some(Fetch::Ready(c)) => {
-                                                let (mark, color) = if c.verdict.allowed { ("yes", Color32::from_rgb(60, 170, 90)) } else { ("no", ui.visuals().error_fg_color) };
-                                                let names = |id: &str| c.name(id);
-                                                let tip = c.verdict.grants.iter().map(|g| explain::describe_grant(g, &names)).chain(c.verdict.blocked_by.iter().map(|b| explain::describe_block(b, &names))).collect::<Vec<_>>().join("\n");
-                                                let tip = super::widgets::plain(&tip);
-                                                ui.colored_label(color, format!("{action} {mark}")).on_hover_text(if tip.is_empty() { "no role assignment grants it".to_string() } else { tip });
-                                            }
-                                        }
-                                    }
-                                });
-                                ui.end_row();
-                            }
-                        });
+                        for mi in &list {
+                            self.identity_ui(cx, ui, mi);
+                        }
                     }
                 }
             }
@@ -126,12 +77,97 @@ impl DetailsPanel {
                     "available" => ui.visuals().text_color(),
                     _ => ui.visuals().weak_text_color(),
                 };
-                ui.colored_label(color, format!("{}. {} ({}): {}", i + 1, s.credential, s.status, s.why));
+                ui.add(egui::Label::new(egui::RichText::new(format!("{}. {} ({}): {}", i + 1, s.credential, s.status, s.why)).color(color)).wrap());
             }
             for w in &d.warnings {
-                ui.colored_label(Color32::from_rgb(200, 150, 40), format!("Warning: {w}"));
+                ui.add(egui::Label::new(egui::RichText::new(format!("Warning: {w}")).color(Color32::from_rgb(200, 150, 40))).wrap());
             }
         });
+    }
+
+    /// One managed identity: its name and kind with what it may do on the chosen entity, then
+    /// its client id and object id, each on one line with a copy button.
+    fn identity_ui(&mut self, cx: &mut Cx<'_>, ui: &mut egui::Ui, mi: &serde_json::Value) {
+        let name = mi["name"].as_str().unwrap_or_default().to_string();
+        let client = mi["properties"]["clientId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let object = mi["properties"]["principalId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let kind = if mi["systemAssigned"].as_bool() == Some(true) {
+            "system-assigned"
+        } else {
+            "user-assigned"
+        };
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal_wrapped(|ui| {
+                ui.strong(format!("{name} ({kind})"));
+                ui.add_space(8.0);
+                self.identity_verdicts_ui(cx, ui, &object);
+            });
+            let rows = &mut ValueRows::new(ui);
+            for (what, id) in [("Client id", &client), ("Object id", &object)] {
+                rows.row(ui, what, egui::RichText::new(id).monospace(), |ui| {
+                    copy_button(ui, id, &format!("{} of {name}", what.to_lowercase()));
+                });
+            }
+        });
+    }
+
+    /// What the identity `object` may do on the chosen entity: listen, send, manage, each yes or
+    /// no with its proof on hover.
+    fn identity_verdicts_ui(&mut self, cx: &mut Cx<'_>, ui: &mut egui::Ui, object: &str) {
+        let Some(entity) = self.identity_entity.clone() else {
+            ui.weak("pick an entity above to see what it may do");
+            return;
+        };
+        for action in ["listen", "send", "manage"] {
+            let slot = format!("{object}|{entity}|{action}");
+            match self.identity_checks.get(&slot).cloned() {
+                None => {
+                    self.request_check(cx, &entity, object, action, CheckSlot::Identity(slot));
+                }
+                Some(Fetch::Pending(_) | Fetch::Stale(_)) => {
+                    ui.spinner();
+                }
+                Some(Fetch::Failed(e, _)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, "?")
+                        .on_hover_text(e.to_string());
+                }
+                Some(Fetch::Ready(c)) => {
+                    let (mark, color) = if c.verdict.allowed {
+                        ("yes", Color32::from_rgb(60, 170, 90))
+                    } else {
+                        ("no", ui.visuals().error_fg_color)
+                    };
+                    let names = |id: &str| c.name(id);
+                    let tip = c
+                        .verdict
+                        .grants
+                        .iter()
+                        .map(|g| explain::describe_grant(g, &names))
+                        .chain(
+                            c.verdict
+                                .blocked_by
+                                .iter()
+                                .map(|b| explain::describe_block(b, &names)),
+                        )
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    let tip = super::widgets::plain(&tip);
+                    ui.colored_label(color, format!("{action} {mark}"))
+                        .on_hover_text(if tip.is_empty() {
+                            "no role assignment grants it".to_string()
+                        } else {
+                            tip
+                        });
+                }
+            }
+        }
     }
 
     pub(crate) fn request_identities(&mut self, cx: &mut Cx<'_>, account: &str) {

@@ -10,7 +10,7 @@
 //! - `console/`: Listen and Send consoles (model, views, protocol, actor); `transcript.rs`:
 //!   their bounded memory and rates;
 //! - `accounts.rs`: remembered accounts (no secrets) and sessions; `dialogs.rs`: the Add account
-//!   form and confirmations; `activity.rs`: the activity log;
+//!   form and confirmations; `activity.rs`: the activity log; `toasts.rs`: short notices;
 //! - `backend.rs`: background work; `widgets.rs`: small shared widgets.
 
 mod accounts;
@@ -23,6 +23,7 @@ mod details;
 mod dialogs;
 mod fetch;
 mod identities;
+mod toasts;
 pub mod transcript;
 pub mod tree;
 mod widgets;
@@ -77,7 +78,7 @@ pub fn run(args: GuiArgs) -> Result<()> {
         .with_title("Relay Explorer")
         .with_app_id("relay-explorer")
         .with_inner_size([1280.0, 800.0])
-        .with_min_inner_size([760.0, 480.0]);
+        .with_min_inner_size([800.0, 500.0]);
     if let Some(i) = icon() {
         viewport = viewport.with_icon(std::sync::Arc::new(i));
     }
@@ -132,6 +133,8 @@ impl eframe::App for Window {
         if let Some(t) = &mut self.tour
             && t.step(&mut self.app, ui.ctx())
         {
+            // The tour's consoles are live: it quits without asking.
+            self.app.confirm_quit();
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }

@@ -42,33 +42,6 @@ pub fn dot(ui: &mut egui::Ui, color: egui::Color32, filled: bool) -> egui::Respo
     r
 }
 
-/// Toasts, with icons every font has (egui-notify's own are emoji).
-#[derive(Default)]
-pub struct Notices(egui_notify::Toasts);
-
-impl Notices {
-    fn add(&mut self, text: String, icon: &str, color: egui::Color32) -> &mut egui_notify::Toast {
-        let t = self.0.add(egui_notify::Toast::custom(
-            text,
-            egui_notify::ToastLevel::Custom(icon.to_string(), color),
-        ));
-        t.closable(false);
-        t
-    }
-
-    pub fn error(&mut self, text: impl Into<String>) -> &mut egui_notify::Toast {
-        self.add(text.into(), "!", egui::Color32::from_rgb(220, 80, 60))
-    }
-
-    pub fn success(&mut self, text: impl Into<String>) -> &mut egui_notify::Toast {
-        self.add(text.into(), "ok", egui::Color32::from_rgb(60, 170, 90))
-    }
-
-    pub fn show(&mut self, ctx: &egui::Context) {
-        self.0.show(ctx);
-    }
-}
-
 /// Text from the library (made for terminals) with the few symbols the UI font lacks spelled out.
 pub fn plain(text: &str) -> String {
     text.replace('✓', "yes:")
@@ -87,6 +60,65 @@ pub fn report_ui(ui: &mut egui::Ui, report: &crate::report::Report) {
     error_text(ui, &report.message);
     if let Some(h) = &report.hint {
         ui.add(egui::Label::new(RichText::new(h.to_string()).italics()).wrap());
+    }
+}
+
+/// Rows of a name and a value that fit any width: the row's buttons sit at the right edge, where
+/// no value pushes them away; the value takes one line of what is left, cut with an ellipsis and
+/// whole on hover; every other row is shaded.
+pub struct ValueRows {
+    name_width: f32,
+    n: usize,
+}
+
+impl ValueRows {
+    pub fn new(ui: &egui::Ui) -> Self {
+        Self {
+            name_width: (ui.available_width() * 0.3).clamp(110.0, 210.0),
+            n: 0,
+        }
+    }
+
+    /// A row: `name`, `value` as shown (a masked secret stays masked on hover too), and after
+    /// it the `buttons` (laid right to left: the first is rightmost).
+    pub fn row(
+        &mut self,
+        ui: &mut egui::Ui,
+        name: &str,
+        value: impl Into<RichText>,
+        buttons: impl FnOnce(&mut egui::Ui),
+    ) -> egui::Response {
+        let value: RichText = value.into();
+        let stripe = ui.painter().add(egui::Shape::Noop);
+        let shade = self.n % 2 == 1;
+        self.n += 1;
+        let row = ui.horizontal(|ui| {
+            let h = ui.spacing().interact_size.y;
+            ui.allocate_ui_with_layout(
+                egui::vec2(self.name_width, h),
+                egui::Layout::left_to_right(egui::Align::Center),
+                |ui| {
+                    ui.set_min_width(self.name_width);
+                    ui.add(egui::Label::new(name).truncate());
+                },
+            );
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                buttons(ui);
+                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                    ui.add(egui::Label::new(value).truncate())
+                })
+                .inner
+            })
+            .inner
+        });
+        if shade {
+            let rect = row.response.rect.expand2(egui::vec2(2.0, 1.0));
+            ui.painter().set(
+                stripe,
+                egui::Shape::rect_filled(rect, 2.0, ui.visuals().faint_bg_color),
+            );
+        }
+        row.inner
     }
 }
 

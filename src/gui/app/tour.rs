@@ -238,6 +238,16 @@ impl App {
         }
     }
 
+    /// Quits without asking about live consoles (the tour, when it is over).
+    pub fn confirm_quit(&mut self) {
+        self.quit_confirmed = true;
+    }
+
+    /// Where toasts were drawn in the last frame, if any were.
+    pub fn toast_rect(&self) -> Option<egui::Rect> {
+        self.toasts.shown_rect()
+    }
+
     /// The consoles, for tests.
     pub fn console_titles(&self) -> Vec<String> {
         self.consoles.iter().map(Console::title).collect()

@@ -55,9 +55,12 @@ impl Console {
         }
         let c = &mut *self;
         plot_ui(ui, c);
+        // The detail pane takes at most half of what there is, so the transcript keeps room.
+        let room = ui.available_width();
         egui::Panel::right(("console-detail", c.id))
             .resizable(true)
-            .default_size(380.0)
+            .default_size((room * 0.4).clamp(180.0, 380.0))
+            .max_size((room * 0.5).max(180.0))
             .show(ui, |ui| detail_ui(ui, c));
         transcript_ui(ui, c);
         self.run_asked(asked, cx);
@@ -417,13 +420,14 @@ impl Console {
     /// A WebSocket sender's controls: the message, send as text or bytes, send a file.
     fn websocket_controls_ui(&mut self, ui: &mut egui::Ui, asked: &mut Asked) {
         let c = &mut *self;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("Message");
+            let field = (ui.available_width() - 80.0).clamp(120.0, 320.0);
             let r = ui
                 .add(
                     egui::TextEdit::singleline(&mut c.message)
                         .char_limit(limits::BODY)
-                        .desired_width(320.0),
+                        .desired_width(field),
                 )
                 .labelled_by(l.id);
             limit_notice(ui, &c.message, limits::BODY);
@@ -475,7 +479,7 @@ impl Console {
     /// An HTTP sender's controls: method, path, headers, body; saved requests.
     fn http_controls_ui(&mut self, ui: &mut egui::Ui, saved: &[SavedRequest], asked: &mut Asked) {
         let c = &mut *self;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let method_label = ui.label("method");
             egui::ComboBox::from_id_salt(("method", c.id))
                 .selected_text(c.method.clone())

@@ -37,14 +37,15 @@ impl DetailsPanel {
         self.request_who(cx, key, false);
         self.fit_check_action(node.kind == Kind::SignalR);
         section(ui, "Check a principal");
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("Principal");
+            let field = (ui.available_width() - 220.0).clamp(160.0, 300.0);
             let r = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.check_input)
                         .char_limit(crate::gui::widgets::limits::SECRET)
                         .hint_text("display name, object id, user@domain or client id")
-                        .desired_width(300.0),
+                        .desired_width(field),
                 )
                 .labelled_by(l.id);
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -107,60 +108,11 @@ impl DetailsPanel {
                 if is_signalr {
                     ui.weak("SignalR data actions (such as serverConnection/write for the SignalR App Server role) are checked per principal above.");
                 }
-                egui::Grid::new("who")
-                    .striped(true)
-                    .num_columns(5)
-                    .spacing([16.0, 4.0])
-                    .show(ui, |ui| {
-                        ui.strong("Principal");
-                        ui.strong("Kind");
-                        if !is_signalr {
-                            ui.strong("Listen");
-                            ui.strong("Send");
-                        }
-                        ui.strong("Manage");
-                        ui.end_row();
-                        for r in &rows {
-                            if is_signalr && (r.kind == "sas" || r.kind == "anonymous") {
-                                continue;
-                            }
-                            let name = r
-                                .display_name
-                                .clone()
-                                .unwrap_or_else(|| r.principal.clone());
-                            if r.kind != "sas" && r.kind != "anonymous" {
-                                // A principal's row checks it above.
-                                if ui
-                                    .link(&name)
-                                    .on_hover_text(format!("Check {name} ({}) above", r.principal))
-                                    .clicked()
-                                {
-                                    picked = Some(r.principal.clone());
-                                }
-                            } else {
-                                ui.label(&name);
-                            }
-                            ui.label(&r.kind);
-                            let why = |action: &str| match r.kind.as_str() {
-                                "sas" => format!(
-                                    "The rule '{name}' has no {} right.",
-                                    match action {
-                                        "listen" => "Listen",
-                                        "send" => "Send",
-                                        _ => "Manage",
-                                    }
-                                ),
-                                "anonymous" => "Without a token a client may only send, and only where the entity allows anonymous senders.".to_string(),
-                                _ => why_not(action, &r.manage),
-                            };
-                            if !is_signalr {
-                                cell_ui(ui, &r.listen, || why("listen"));
-                                cell_ui(ui, &r.send, || why("send"));
-                            }
-                            cell_ui(ui, &r.manage, || why("manage"));
-                            ui.end_row();
-                        }
-                    });
+                let rows: Vec<_> = rows
+                    .into_iter()
+                    .filter(|r| !is_signalr || (r.kind != "sas" && r.kind != "anonymous"))
+                    .collect();
+                who_table(ui, &rows, is_signalr, &mut picked);
                 if rows.is_empty() {
                     ui.weak("Nobody: no role assignment, SAS rule or anonymous access reaches it.");
                 }
@@ -170,4 +122,85 @@ impl DetailsPanel {
             }
         }
     }
+}
+
+/// The who-can matrix: a principal (a link that checks it), its kind, and a cell per action
+/// with its proof, or why not, on hover. Its columns share the width there is.
+fn who_table(
+    ui: &mut egui::Ui,
+    rows: &[crate::access::explain::WhoRow],
+    is_signalr: bool,
+    picked: &mut Option<String>,
+) {
+    use egui_extras::{Column, TableBuilder};
+    let cells = if is_signalr { 1 } else { 3 };
+    let w = ui.available_width();
+    let (kind, cell) = (100.0, 56.0);
+    let gaps = ui.spacing().item_spacing.x * (cells + 2) as f32;
+    let principal = (w - kind - cell * cells as f32 - gaps).clamp(80.0, 420.0);
+    ui.scope(|ui| {
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+        let mut t = TableBuilder::new(ui)
+            .id_salt(("who", (w / 40.0) as i32))
+            .striped(true)
+            .resizable(true)
+            .vscroll(false)
+            .column(Column::initial(principal).at_least(80.0).clip(true))
+            .column(Column::initial(kind).at_least(50.0).clip(true));
+        for _ in 0..cells {
+            t = t.column(Column::exact(cell));
+        }
+        t.header(20.0, |mut h| {
+            let heads: &[&str] = if is_signalr {
+                &["Principal", "Kind", "Manage"]
+            } else {
+                &["Principal", "Kind", "Listen", "Send", "Manage"]
+            };
+            for name in heads {
+                h.col(|ui| {
+                    ui.strong(*name);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(20.0, rows.len(), |mut row| {
+                let r = &rows[row.index()];
+                let name = r.display_name.clone().unwrap_or_else(|| r.principal.clone());
+                row.col(|ui| {
+                    if r.kind != "sas" && r.kind != "anonymous" {
+                        // A principal's row checks it above.
+                        if ui
+                            .link(&name)
+                            .on_hover_text(format!("Check {name} ({}) above", r.principal))
+                            .clicked()
+                        {
+                            *picked = Some(r.principal.clone());
+                        }
+                    } else {
+                        ui.label(&name);
+                    }
+                });
+                row.col(|ui| {
+                    ui.label(&r.kind);
+                });
+                let why = |action: &str| match r.kind.as_str() {
+                    "sas" => format!(
+                        "The rule '{name}' has no {} right.",
+                        match action {
+                            "listen" => "Listen",
+                            "send" => "Send",
+                            _ => "Manage",
+                        }
+                    ),
+                    "anonymous" => "Without a token a client may only send, and only where the entity allows anonymous senders.".to_string(),
+                    _ => why_not(action, &r.manage),
+                };
+                if !is_signalr {
+                    row.col(|ui| cell_ui(ui, &r.listen, || why("listen")));
+                    row.col(|ui| cell_ui(ui, &r.send, || why("send")));
+                }
+                row.col(|ui| cell_ui(ui, &r.manage, || why("manage")));
+            });
+        });
+    });
 }

@@ -68,13 +68,18 @@ impl DetailsPanel {
         });
         use egui_extras::{Column as C, TableBuilder};
         let mut picked = None;
+        // The columns share the width there is (a new width starts them afresh); text too long
+        // for its column ends in an ellipsis and shows whole on hover.
+        let w = ui.available_width();
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         TableBuilder::new(ui)
+            .id_salt(("assignments", (w / 40.0) as i32))
             .striped(true)
             .resizable(true)
-            .column(C::initial(200.0).at_least(80.0))
-            .column(C::initial(110.0))
-            .column(C::initial(180.0))
-            .column(C::remainder().at_least(120.0))
+            .column(C::initial(w * 0.3).at_least(80.0).clip(true))
+            .column(C::initial(w * 0.15).at_least(50.0).clip(true))
+            .column(C::initial(w * 0.25).at_least(70.0).clip(true))
+            .column(C::remainder().at_least(70.0).clip(true))
             .header(22.0, |mut h| {
                 for (c, name) in [
                     (Column::Principal, "Principal"),

@@ -5,7 +5,7 @@ use eframe::egui::{self, RichText};
 use super::super::command::Command;
 use super::super::dialogs::Confirm;
 use super::super::tree::{self, Kind, Load};
-use super::super::widgets::{copy_button, report_ui, section};
+use super::super::widgets::{ValueRows, copy_button, report_ui, section};
 use super::{Cx, DetailsPanel, without_id};
 
 impl DetailsPanel {
@@ -28,109 +28,111 @@ impl DetailsPanel {
             return;
         };
         let attached = key.starts_with("cs:");
-        egui::Grid::new("overview")
-            .num_columns(3)
-            .striped(true)
-            .spacing([12.0, 6.0])
-            .show(ui, |ui| {
-                if !attached {
-                    row(ui, "Id", &n.id, true);
-                }
-                if let Some(d) = &n.display_name {
-                    row(ui, "Display name", d, false);
-                }
-                if node.kind == Kind::Subscription {
-                    row(ui, "Subscription id", &n.name, true);
-                }
-                if let Some(l) = &n.location {
-                    row(ui, "Location", l, false);
-                }
-                let endpoint = cx
-                    .tree
-                    .up_to(key, Kind::Namespace)
-                    .and_then(|ns| ns.arm.as_ref())
-                    .and_then(|ns| ns.service_bus_endpoint.clone());
-                if let Some(e) = &endpoint {
-                    row(ui, "Service Bus endpoint", e, true);
-                }
-                if node.kind == Kind::HybridConnection
-                    && let Some(e) = &endpoint
-                    && let Ok(ep) = crate::relay::client::Endpoint::new(e, &n.name)
-                {
-                    row(
-                        ui,
-                        "Listener URL",
-                        &without_id(&ep.ws_url("listen", "", &[])),
-                        true,
-                    );
-                    row(
-                        ui,
-                        "Sender URL",
-                        &without_id(&ep.ws_url("connect", "", &[])),
-                        true,
-                    );
-                    row(ui, "HTTP URL", &ep.https_url(""), true);
-                }
-                entity_properties(ui, n, node.kind);
-                if node.kind == Kind::HybridConnection && !attached {
-                    let meta_label = ui.label("User metadata");
-                    let mut save = None;
-                    match &mut self.metadata_edit {
-                        Some(text) => {
-                            ui.add(
-                                egui::TextEdit::multiline(text)
-                                    .char_limit(crate::gui::widgets::limits::METADATA)
-                                    .desired_rows(2),
-                            )
-                            .labelled_by(meta_label.id);
-                            let mut cancel = false;
-                            ui.horizontal(|ui| {
-                                if ui.button("Save").clicked() {
-                                    save = Some(text.clone());
-                                }
-                                if ui.button("Cancel").clicked() {
-                                    cancel = true;
-                                }
-                            });
-                            if cancel {
-                                self.metadata_edit = None;
+        let rows = &mut ValueRows::new(ui);
+        ui.scope(|ui| {
+            if !attached {
+                row(ui, rows, "Id", &n.id, true);
+            }
+            if let Some(d) = &n.display_name {
+                row(ui, rows, "Display name", d, false);
+            }
+            if node.kind == Kind::Subscription {
+                row(ui, rows, "Subscription id", &n.name, true);
+            }
+            if let Some(l) = &n.location {
+                row(ui, rows, "Location", l, false);
+            }
+            let endpoint = cx
+                .tree
+                .up_to(key, Kind::Namespace)
+                .and_then(|ns| ns.arm.as_ref())
+                .and_then(|ns| ns.service_bus_endpoint.clone());
+            if let Some(e) = &endpoint {
+                row(ui, rows, "Service Bus endpoint", e, true);
+            }
+            if node.kind == Kind::HybridConnection
+                && let Some(e) = &endpoint
+                && let Ok(ep) = crate::relay::client::Endpoint::new(e, &n.name)
+            {
+                row(
+                    ui,
+                    rows,
+                    "Listener URL",
+                    &without_id(&ep.ws_url("listen", "", &[])),
+                    true,
+                );
+                row(
+                    ui,
+                    rows,
+                    "Sender URL",
+                    &without_id(&ep.ws_url("connect", "", &[])),
+                    true,
+                );
+                row(ui, rows, "HTTP URL", &ep.https_url(""), true);
+            }
+            entity_properties(ui, rows, n, node.kind);
+            if node.kind == Kind::HybridConnection && !attached {
+                let mut save = None;
+                match &mut self.metadata_edit {
+                    Some(text) => {
+                        let meta_label = ui.label("User metadata");
+                        ui.add(
+                            egui::TextEdit::multiline(text)
+                                .char_limit(crate::gui::widgets::limits::METADATA)
+                                .desired_width(f32::INFINITY)
+                                .desired_rows(2),
+                        )
+                        .labelled_by(meta_label.id);
+                        let mut cancel = false;
+                        ui.horizontal(|ui| {
+                            if ui.button("Save").clicked() {
+                                save = Some(text.clone());
                             }
-                        }
-                        None => {
-                            ui.label(n.user_metadata.as_deref().unwrap_or("(none)"));
-                            if ui.small_button("Edit").clicked() {
-                                self.metadata_edit =
-                                    Some(n.user_metadata.clone().unwrap_or_default());
+                            if ui.button("Cancel").clicked() {
+                                cancel = true;
                             }
+                        });
+                        if cancel {
+                            self.metadata_edit = None;
                         }
                     }
-                    if let Some(text) = save {
-                        self.metadata_edit = None;
-                        if let Some((arm, id)) = cx.arm_of(key) {
-                            let ns = id
-                                .rsplit_once("/hybridConnections/")
-                                .or_else(|| id.rsplit_once("/hybridconnections/"))
-                                .map(|(a, b)| (a.to_string(), b.to_string()));
-                            let rca = n.requires_client_authorization.unwrap_or(true);
-                            if let Some((ns, name)) = ns {
-                                self.change(
-                                    cx,
-                                    key,
-                                    format!("Update {name}"),
-                                    None,
-                                    format!("Saved the user metadata of {name}"),
-                                    async move {
-                                        arm.put_hybrid_connection(&ns, &name, rca, Some(&text))
-                                            .await
-                                            .map(|_| ())
-                                    },
-                                );
-                            }
+                    None => {
+                        let mut edit = false;
+                        let shown = n.user_metadata.as_deref().unwrap_or("(none)");
+                        rows.row(ui, "User metadata", shown, |ui| {
+                            edit = ui.small_button("Edit").clicked();
+                        });
+                        if edit {
+                            self.metadata_edit = Some(n.user_metadata.clone().unwrap_or_default());
                         }
                     }
-                    ui.end_row();
                 }
-            });
+                if let Some(text) = save {
+                    self.metadata_edit = None;
+                    if let Some((arm, id)) = cx.arm_of(key) {
+                        let ns = id
+                            .rsplit_once("/hybridConnections/")
+                            .or_else(|| id.rsplit_once("/hybridconnections/"))
+                            .map(|(a, b)| (a.to_string(), b.to_string()));
+                        let rca = n.requires_client_authorization.unwrap_or(true);
+                        if let Some((ns, name)) = ns {
+                            self.change(
+                                cx,
+                                key,
+                                format!("Update {name}"),
+                                None,
+                                format!("Saved the user metadata of {name}"),
+                                async move {
+                                    arm.put_hybrid_connection(&ns, &name, rca, Some(&text))
+                                        .await
+                                        .map(|_| ())
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        });
         if attached && node.kind == Kind::Namespace {
             self.attach_ui(cx, ui, node);
         }
@@ -195,12 +197,11 @@ impl DetailsPanel {
             section(ui, "The local emulator");
             ui.label("This is the built-in emulator of Entra ID, Resource Manager, Graph and the Relay data plane, with the demo company Northwind Traders. Expand it to browse; pick a hybrid connection and Listen and Send in two tabs; open Access to see who may do what and why.");
             if let Some(e) = &cx.embedded {
-                ui.horizontal(|ui| {
-                    ui.label("Ready file (for the CLI and the Azure SDKs):");
-                    let p = e.ready_path.display().to_string();
-                    ui.monospace(&p);
+                let p = e.ready_path.display().to_string();
+                ValueRows::new(ui).row(ui, "Ready file", RichText::new(&p).monospace(), |ui| {
                     copy_button(ui, &p, "ready file path");
                 });
+                ui.weak("The ready file tells the CLI and the Azure SDKs where the emulator is.");
             }
             if ui.button("+ Add an Azure account").clicked() {
                 cx.commands.push(Command::AddAccount);
@@ -216,37 +217,41 @@ impl DetailsPanel {
     }
 }
 
-/// One row of the overview grid: name, value (monospace, wrapped), and a copy button.
-fn row(ui: &mut egui::Ui, name: &str, value: &str, copy: bool) {
-    ui.label(name);
-    ui.add(egui::Label::new(RichText::new(value).monospace()).wrap());
-    if copy {
-        copy_button(ui, value, name);
-    } else {
-        ui.label("");
-    }
-    ui.end_row();
+/// One row of the overview: name, value (monospace, one line), and a copy button.
+fn row(ui: &mut egui::Ui, rows: &mut ValueRows, name: &str, value: &str, copy: bool) {
+    rows.row(ui, name, RichText::new(value).monospace(), |ui| {
+        if copy {
+            copy_button(ui, value, name);
+        }
+    });
 }
 
 /// The rows of a hybrid connection's or WCF relay's own properties.
-fn entity_properties(ui: &mut egui::Ui, n: &crate::arm::tree::Node, kind: Kind) {
+fn entity_properties(
+    ui: &mut egui::Ui,
+    rows: &mut ValueRows,
+    n: &crate::arm::tree::Node,
+    kind: Kind,
+) {
     if let Some(c) = n.listener_count {
-        row(ui, "Listeners", &c.to_string(), false);
+        row(ui, rows, "Listeners", &c.to_string(), false);
     }
     if let Some(r) = n.requires_client_authorization {
         row(
             ui,
+            rows,
             "Requires client authorization",
             if r { "yes" } else { "no (anyone may send)" },
             false,
         );
     }
     if let Some(t) = &n.relay_type {
-        row(ui, "Relay type", t, false);
+        row(ui, rows, "Relay type", t, false);
     }
     if let Some(t) = n.requires_transport_security {
         row(
             ui,
+            rows,
             "Requires transport security",
             if t { "yes" } else { "no" },
             false,
@@ -255,6 +260,7 @@ fn entity_properties(ui: &mut egui::Ui, n: &crate::arm::tree::Node, kind: Kind) 
     if kind == Kind::WcfRelay {
         row(
             ui,
+            rows,
             "User metadata",
             n.user_metadata.as_deref().unwrap_or("(none)"),
             false,

@@ -1,13 +1,13 @@
 //! The SAS rules tab: rules of an entity and its namespace, keys masked until revealed, copy,
 //! regenerate, add and delete.
 
-use eframe::egui::{self};
+use eframe::egui::{self, RichText};
 
 use super::super::command::Command;
 use super::super::dialogs::Confirm;
 use super::super::fetch::Fetch;
 use super::super::tree::{self, Kind};
-use super::super::widgets::{copy_button, masked, report_ui};
+use super::super::widgets::{ValueRows, copy_button, masked, report_ui};
 use super::{Cx, DetailsPanel, NewRule, valid_entity_name};
 
 impl DetailsPanel {
@@ -31,13 +31,13 @@ impl DetailsPanel {
             return;
         }
         let rules = fetch.and_then(|f| f.value().cloned()).unwrap_or_default();
-        ui.horizontal(|ui| {
-            ui.label(
-                "A SAS rule's key signs tokens for Listen, Send or Manage (which implies both).",
-            );
+        ui.horizontal_wrapped(|ui| {
             if ui.button("+ Add rule").clicked() {
                 self.new_rule = Some(NewRule::default());
             }
+            ui.label(
+                "A SAS rule's key signs tokens for Listen, Send or Manage (which implies both).",
+            );
         });
         self.new_rule_ui(cx, ui, key, node);
         if rules.is_empty() {
@@ -81,45 +81,39 @@ impl DetailsPanel {
                     Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
                     Some(Fetch::Ready(k)) => {
                         let shown = self.revealed.contains(&rk);
-                        egui::Grid::new(("keys", &rk))
-                            .num_columns(4)
-                            .show(ui, |ui| {
-                                for (label, value, secondary) in [
-                                    ("Primary key", &k.primary_key, Some(false)),
-                                    ("Secondary key", &k.secondary_key, Some(true)),
-                                    (
-                                        "Primary connection string",
-                                        &k.primary_connection_string,
-                                        None,
-                                    ),
-                                    (
-                                        "Secondary connection string",
-                                        &k.secondary_connection_string,
-                                        None,
-                                    ),
-                                ] {
-                                    ui.label(label);
-                                    ui.monospace(masked(value, shown));
-                                    copy_button(ui, value, &format!("{label} of {}", r.name));
-                                    if let Some(s) = secondary {
-                                        if ui
-                                            .small_button("Regenerate")
-                                            .on_hover_text(format!(
-                                                "Regenerate the {label} of {}",
-                                                r.name
-                                            ))
-                                            .clicked()
-                                        {
-                                            cx.commands.push(Command::Confirm(
-                                                Confirm::regenerate(&r.id, key, s, &r.name),
-                                            ));
-                                        }
-                                    } else {
-                                        ui.label("");
-                                    }
-                                    ui.end_row();
+                        let rows = &mut ValueRows::new(ui);
+                        for (label, value, secondary) in [
+                            ("Primary key", &k.primary_key, Some(false)),
+                            ("Secondary key", &k.secondary_key, Some(true)),
+                            (
+                                "Primary connection string",
+                                &k.primary_connection_string,
+                                None,
+                            ),
+                            (
+                                "Secondary connection string",
+                                &k.secondary_connection_string,
+                                None,
+                            ),
+                        ] {
+                            let shown_value = RichText::new(masked(value, shown)).monospace();
+                            rows.row(ui, label, shown_value, |ui| {
+                                if let Some(s) = secondary
+                                    && ui
+                                        .small_button("Regenerate")
+                                        .on_hover_text(format!(
+                                            "Regenerate the {label} of {}",
+                                            r.name
+                                        ))
+                                        .clicked()
+                                {
+                                    cx.commands.push(Command::Confirm(Confirm::regenerate(
+                                        &r.id, key, s, &r.name,
+                                    )));
                                 }
+                                copy_button(ui, value, &format!("{label} of {}", r.name));
                             });
+                        }
                         let text = if shown { "Hide keys" } else { "Reveal keys" };
                         if ui.button(format!("{text} of {}", r.name)).clicked() {
                             if shown {
