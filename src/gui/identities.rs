@@ -36,7 +36,7 @@ impl DetailsPanel {
                     .and_then(|k| entities.iter().find(|(e, _)| e == k))
                     .map(|(_, l)| l.clone())
                     .unwrap_or_else(|| "(pick an entity)".into());
-                egui::ComboBox::from_id_salt("identity-entity").selected_text(current).show_ui(ui, |ui| {
+                egui::ComboBox::from_id_salt("identity-entity").width(200.0).truncate().selected_text(current).show_ui(ui, |ui| {
                     for (k, l) in &entities {
                         ui.selectable_value(&mut self.identity_entity, Some(k.clone()), l);
                     }

@@ -122,6 +122,22 @@ impl ValueRows {
     }
 }
 
+/// Lays out `add` in exactly `width` (a dropdown whose label changes, cut to fit with
+/// `.truncate()`): what follows it stays put.
+pub fn fixed_width<R>(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    let h = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, h),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_width(width);
+            ui.set_max_width(width);
+            add(ui)
+        },
+    )
+    .inner
+}
+
 pub fn section(ui: &mut egui::Ui, title: &str) {
     ui.label(RichText::new(title).strong().size(15.0));
 }

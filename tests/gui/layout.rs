@@ -258,3 +258,30 @@ fn toasts_cover_neither_the_top_bar_nor_anything_to_click_nor_a_dialog() {
         rig.wait_for("the toast again", |h| h.state().toast_rect().is_some());
     }
 }
+
+#[test]
+fn buttons_stay_put_when_a_dropdown_changes_its_label() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("Listen");
+    rig.wait_for("an identity to be picked", |h| {
+        h.query_by_value("SAS rule listen-only").is_some()
+    });
+    let before = rig.harness.get_by_label("Start").rect();
+    rig.harness.get_by_value("SAS rule listen-only").click();
+    rig.harness.step();
+    rig.click("SAS rule RootManageSharedAccessKey (Listen, Manage, Send)");
+    rig.wait_for("the other identity", |h| {
+        h.query_by_value("SAS rule RootManageSharedAccessKey")
+            .is_some()
+    });
+    for _ in 0..4 {
+        rig.harness.step();
+    }
+    let after = rig.harness.get_by_label("Start").rect();
+    assert_eq!(
+        before.min, after.min,
+        "Start moved when the identity changed"
+    );
+}

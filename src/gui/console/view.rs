@@ -7,7 +7,7 @@ use eframe::egui::{self, Color32, RichText};
 use super::super::activity::ActivityLog;
 use super::super::backend::{Backend, Event};
 use super::super::transcript::{Direction, Entry, EventKind};
-use super::super::widgets::{limit_notice, limits, report_ui};
+use super::super::widgets::{fixed_width, limit_notice, limits, report_ui};
 use super::detail::detail_ui;
 use super::transcript_view::{plot_ui, transcript_ui};
 use super::{
@@ -163,54 +163,59 @@ impl Console {
             let as_label = ui.label("as");
             let live = c.is_live();
             ui.add_enabled_ui(!live, |ui| {
-                egui::ComboBox::from_id_salt(("auth", c.id))
-                    .selected_text(
-                        c.auth
-                            .as_ref()
-                            .map_or("(choose)".to_string(), AuthChoice::label),
-                    )
-                    .show_ui(ui, |ui| {
-                        if let Some(rules) = &rules {
-                            for r in *rules {
-                                let choice = AuthChoice::Sas {
-                                    rule_id: r.id.clone(),
-                                    name: r.name.clone(),
-                                };
-                                let label = format!(
-                                    "SAS rule {} ({})",
-                                    r.name,
-                                    r.rights.clone().unwrap_or_default().join(", ")
-                                );
-                                ui.selectable_value(&mut c.auth, Some(choice), label);
+                // A fixed width: the buttons after it stay put whatever identity is picked.
+                fixed_width(ui, 200.0, |ui| {
+                    egui::ComboBox::from_id_salt(("auth", c.id))
+                        .width(200.0)
+                        .truncate()
+                        .selected_text(
+                            c.auth
+                                .as_ref()
+                                .map_or("(choose)".to_string(), AuthChoice::label),
+                        )
+                        .show_ui(ui, |ui| {
+                            if let Some(rules) = &rules {
+                                for r in *rules {
+                                    let choice = AuthChoice::Sas {
+                                        rule_id: r.id.clone(),
+                                        name: r.name.clone(),
+                                    };
+                                    let label = format!(
+                                        "SAS rule {} ({})",
+                                        r.name,
+                                        r.rights.clone().unwrap_or_default().join(", ")
+                                    );
+                                    ui.selectable_value(&mut c.auth, Some(choice), label);
+                                }
                             }
-                        }
-                        if c.session.as_ref().is_some_and(|s| s.credential.is_some()) {
-                            ui.selectable_value(
-                                &mut c.auth,
-                                Some(AuthChoice::Entra),
-                                AuthChoice::Entra.label(),
-                            );
-                        }
-                        if c.session
-                            .as_ref()
-                            .is_some_and(|s| s.connection_string.is_some())
-                        {
-                            ui.selectable_value(
-                                &mut c.auth,
-                                Some(AuthChoice::ConnectionString),
-                                AuthChoice::ConnectionString.label(),
-                            );
-                        }
-                        if !c.listen {
-                            ui.selectable_value(
-                                &mut c.auth,
-                                Some(AuthChoice::Anonymous),
-                                AuthChoice::Anonymous.label(),
-                            );
-                        }
-                    })
-                    .response
-                    .labelled_by(as_label.id);
+                            if c.session.as_ref().is_some_and(|s| s.credential.is_some()) {
+                                ui.selectable_value(
+                                    &mut c.auth,
+                                    Some(AuthChoice::Entra),
+                                    AuthChoice::Entra.label(),
+                                );
+                            }
+                            if c.session
+                                .as_ref()
+                                .is_some_and(|s| s.connection_string.is_some())
+                            {
+                                ui.selectable_value(
+                                    &mut c.auth,
+                                    Some(AuthChoice::ConnectionString),
+                                    AuthChoice::ConnectionString.label(),
+                                );
+                            }
+                            if !c.listen {
+                                ui.selectable_value(
+                                    &mut c.auth,
+                                    Some(AuthChoice::Anonymous),
+                                    AuthChoice::Anonymous.label(),
+                                );
+                            }
+                        })
+                        .response
+                        .labelled_by(as_label.id);
+                });
                 if !c.listen {
                     let why = "Stop (or disconnect) to switch between WebSocket and HTTP";
                     ui.selectable_value(&mut c.websocket, true, "WebSocket")
@@ -482,6 +487,7 @@ impl Console {
         ui.horizontal_wrapped(|ui| {
             let method_label = ui.label("method");
             egui::ComboBox::from_id_salt(("method", c.id))
+                .width(80.0)
                 .selected_text(c.method.clone())
                 .show_ui(ui, |ui| {
                     for m in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {

@@ -5,7 +5,7 @@ use eframe::egui::{self};
 use super::super::command::CheckSlot;
 use super::super::fetch::Fetch;
 use super::super::tree::{self, Kind};
-use super::super::widgets::{report_ui, section};
+use super::super::widgets::{fixed_width, report_ui, section};
 use super::verdict::{cell_ui, verdict_ui, why_not};
 use super::{Cx, DetailsPanel, SIGNALR_SERVER};
 
@@ -50,20 +50,24 @@ impl DetailsPanel {
                 .labelled_by(l.id);
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let action_label = ui.label("action");
-            egui::ComboBox::from_id_salt("check-action")
-                .selected_text(self.check_action.clone())
-                .show_ui(ui, |ui| {
-                    let actions: &[&str] = if node.kind == Kind::SignalR {
-                        &[SIGNALR_SERVER, "manage"]
-                    } else {
-                        &["listen", "send", "manage"]
-                    };
-                    for a in actions {
-                        ui.selectable_value(&mut self.check_action, a.to_string(), *a);
-                    }
-                })
-                .response
-                .labelled_by(action_label.id);
+            fixed_width(ui, 110.0, |ui| {
+                egui::ComboBox::from_id_salt("check-action")
+                    .width(110.0)
+                    .truncate()
+                    .selected_text(self.check_action.clone())
+                    .show_ui(ui, |ui| {
+                        let actions: &[&str] = if node.kind == Kind::SignalR {
+                            &[SIGNALR_SERVER, "manage"]
+                        } else {
+                            &["listen", "send", "manage"]
+                        };
+                        for a in actions {
+                            ui.selectable_value(&mut self.check_action, a.to_string(), *a);
+                        }
+                    })
+                    .response
+                    .labelled_by(action_label.id);
+            });
             if (ui.button("Check").clicked() || enter) && !self.check_input.trim().is_empty() {
                 let (who, action) = (
                     self.check_input.trim().to_string(),
