@@ -1,6 +1,8 @@
 //! The desktop app driven as a person would, through AccessKit (egui_kittest), against the
 //! emulator the app starts in-process on its first start.
 
+#[path = "gui/act.rs"]
+mod act;
 #[path = "gui/layout.rs"]
 mod layout;
 #[path = "gui/rig.rs"]

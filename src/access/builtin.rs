@@ -240,6 +240,15 @@ const LEAST_PRIVILEGE_ORDER: &[&str] = &[
     OWNER,
 ];
 
+/// The built-in roles a Relay or SignalR user assigns, least privileged first.
+pub fn assignable_in_order() -> Vec<RoleDefinition> {
+    let all = all();
+    LEAST_PRIVILEGE_ORDER
+        .iter()
+        .filter_map(|id| all.iter().find(|r| r.id == *id).cloned())
+        .collect()
+}
+
 /// The least privileged built-in role that grants `action` (what to ask for after a 403).
 pub fn least_privileged_role(action: &str, kind: super::ActionKind) -> Option<RoleDefinition> {
     let all = all();

@@ -1,5 +1,6 @@
 //! Changing Relay resources and reading what access needs: entities and SAS rules (create,
-//! update, delete), keys (list, regenerate), role definitions, deny assignments, managed
+//! update, delete), keys (list, regenerate), role definitions, role assignments (create,
+//! delete), deny assignments, managed
 //! identities and SignalR resources.
 
 use azure_core::http::Method;
@@ -156,6 +157,49 @@ impl ArmClient {
             AUTHORIZATION_API,
         )
         .await
+    }
+
+    /// Assigns the role `role_guid` (a role definition's name) to `principal_id` at `scope`, as
+    /// `az role assignment create` does: a PUT of a new assignment named by a fresh GUID, the role
+    /// definition named under the scope's subscription. `principal_type` is Graph's kind
+    /// (`User`, `Group`, `ServicePrincipal`), which spares Azure a directory lookup.
+    pub async fn create_role_assignment(
+        &self,
+        scope: &str,
+        role_guid: &str,
+        principal_id: &str,
+        principal_type: &str,
+    ) -> Result<Node, ArmError> {
+        let scope = scope.trim_end_matches('/');
+        let subscription = scope
+            .split('/')
+            .nth(2)
+            .map(|s| format!("/subscriptions/{s}"))
+            .unwrap_or_default();
+        let body = json!({"properties": {
+            "roleDefinitionId": format!("{subscription}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"),
+            "principalId": principal_id,
+            "principalType": principal_type,
+        }});
+        let v = self
+            .send(
+                Method::Put,
+                &format!(
+                    "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
+                    uuid::Uuid::new_v4()
+                ),
+                AUTHORIZATION_API,
+                Some(&body),
+            )
+            .await?;
+        Ok(Node::from_value(&v))
+    }
+
+    /// Deletes a role assignment by its id.
+    pub async fn delete_role_assignment(&self, id: &str) -> Result<(), ArmError> {
+        self.send(Method::Delete, id, AUTHORIZATION_API, None)
+            .await
+            .map(|_| ())
     }
 
     /// Deny assignments that reach `scope` or lie below it.

@@ -29,6 +29,8 @@ pub enum Command {
         account: String,
         entity: String,
     },
+    /// Opens the *Add role assignment* dialog, filled in.
+    AddRoleAssignment(Box<super::grant::NewAssignment>),
     /// A node is gone (deleted here): drop it from the tree.
     Forget(String),
 }

@@ -224,6 +224,11 @@ pub enum ConfirmAction {
         id: String,
         key: String,
     },
+    /// A role assignment, by its id; `key` is the node whose tab showed it.
+    DeleteAssignment {
+        id: String,
+        key: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -258,6 +263,21 @@ impl Confirm {
                 rule_id: rule_id.to_string(),
                 key: key.to_string(),
                 secondary,
+            },
+        }
+    }
+
+    /// Deleting a role assignment: `what` says whose role at which scope.
+    pub fn delete_assignment(id: &str, key: &str, what: &str) -> Self {
+        Self {
+            title: "Delete role assignment".into(),
+            text: format!(
+                "Delete the role assignment {what}? The access it grants ends (Azure may take a few minutes to apply it everywhere)."
+            ),
+            button: "Delete the assignment".into(),
+            action: ConfirmAction::DeleteAssignment {
+                id: id.to_string(),
+                key: key.to_string(),
             },
         }
     }

@@ -10,7 +10,7 @@
 //! - `console/`: Listen and Send consoles (model, views, protocol, actor); `transcript.rs`:
 //!   their bounded memory and rates;
 //! - `accounts.rs`: remembered accounts (no secrets) and sessions; `dialogs.rs`: the Add account
-//!   form and confirmations; `activity.rs`: the activity log; `toasts.rs`: short notices;
+//!   form and confirmations; `grant.rs`: the Add role assignment dialog; `activity.rs`: the activity log; `toasts.rs`: short notices;
 //! - `backend.rs`: background work; `widgets.rs`: small shared widgets.
 
 mod accounts;
@@ -22,6 +22,7 @@ mod console;
 mod details;
 mod dialogs;
 mod fetch;
+mod grant;
 mod identities;
 mod toasts;
 pub mod transcript;

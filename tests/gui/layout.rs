@@ -156,6 +156,10 @@ fn walk(size: [f32; 2]) -> Vec<String> {
     rig.click("Role assignments");
     rig.wait_label_contains("Azure Relay");
     look(&mut rig, &at("role assignments"), &mut all);
+    rig.click("+ Add role assignment");
+    rig.wait_label("Add role assignment");
+    look(&mut rig, &at("add role assignment"), &mut all);
+    rig.harness.key_press(egui::Key::Escape);
     rig.click("Access");
     rig.wait_label("orders-backend");
     look(&mut rig, &at("access"), &mut all);

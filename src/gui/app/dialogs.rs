@@ -11,6 +11,7 @@ impl App {
         self.device_code_ui(ctx);
         self.add_account_ui(ctx);
         self.confirm_ui(ctx);
+        self.grant_ui(ctx);
         self.accounts_window_ui(ctx);
         self.quit_ui(ctx);
     }
@@ -239,6 +240,23 @@ impl App {
             }
             Some(false) => self.quit_asked = false,
             None => {}
+        }
+    }
+
+    /// The *Add role assignment* dialog: on *Assign*, the assignment is made through ARM (and
+    /// the verdict it was opened from is checked again).
+    pub(super) fn grant_ui(&mut self, ctx: &egui::Context) {
+        let Some(form) = &mut self.grant else {
+            return;
+        };
+        match crate::gui::grant::dialog_ui(ctx, form) {
+            crate::gui::grant::Outcome::Open => {}
+            crate::gui::grant::Outcome::Cancel => self.grant = None,
+            crate::gui::grant::Outcome::Create => {
+                let form = self.grant.take().expect("the dialog is open");
+                let mut cx = details_cx!(self);
+                self.details.create_assignment(&mut cx, form);
+            }
         }
     }
 

@@ -286,6 +286,7 @@ impl App {
                 Command::RemoveAccount(id) => self.remove_account(&id),
                 Command::SignIn(id) => self.sign_in(&id),
                 Command::Confirm(c) => self.confirm = Some(c),
+                Command::AddRoleAssignment(form) => self.grant = Some(*form),
                 Command::AttachEntity { account, entity } => self.attach_entity(&account, &entity),
                 Command::Forget(key) => {
                     if self.tree.get(&key).is_some() {

@@ -157,6 +157,8 @@ pub struct App {
     pub(super) add_account: Option<AddAccount>,
     pub(super) device_code: Option<PendingDeviceCode>,
     pub(super) confirm: Option<Confirm>,
+    /// The *Add role assignment* dialog, when open.
+    pub(super) grant: Option<crate::gui::grant::NewAssignment>,
     pub(super) accounts_window: bool,
     pub persisted: Persisted,
     pub(super) actions: Vec<Command>,
@@ -229,6 +231,7 @@ impl App {
             add_account: None,
             device_code: None,
             confirm: None,
+            grant: None,
             accounts_window: false,
             persisted,
             actions: Vec::new(),

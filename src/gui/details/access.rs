@@ -2,8 +2,9 @@
 
 use eframe::egui::{self};
 
-use super::super::command::CheckSlot;
+use super::super::command::{CheckSlot, Command};
 use super::super::fetch::Fetch;
+use super::super::grant::NewAssignment;
 use super::super::tree::{self, Kind};
 use super::super::widgets::{fixed_width, report_ui, section};
 use super::verdict::{cell_ui, verdict_ui, why_not};
@@ -76,12 +77,24 @@ impl DetailsPanel {
                 self.request_check(cx, key, &who, &action, CheckSlot::Entity(key.to_string()));
             }
         });
+        // After a change (an assignment made or deleted) the last check runs again.
+        if !self.checked.contains_key(key)
+            && let Some((who, action)) = self.last_check.get(key).cloned()
+        {
+            self.request_check(cx, key, &who, &action, CheckSlot::Entity(key.to_string()));
+        }
         match self.checked.get(key).cloned() {
             Some(Fetch::Pending(_)) => {
                 ui.spinner();
             }
             Some(Fetch::Failed(e, _)) => report_ui(ui, &e),
-            Some(Fetch::Ready(c) | Fetch::Stale(c)) => verdict_ui(ui, &c),
+            Some(Fetch::Ready(c) | Fetch::Stale(c)) => {
+                if let Some(role) = verdict_ui(ui, &c)
+                    && let Some(form) = NewAssignment::new(cx.tree, key, &c.object_id, Some(&role))
+                {
+                    cx.commands.push(Command::AddRoleAssignment(Box::new(form)));
+                }
+            }
             None => {}
         }
         ui.add_space(10.0);

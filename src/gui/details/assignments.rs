@@ -2,8 +2,11 @@
 
 use eframe::egui::{self};
 
+use super::super::command::Command;
+use super::super::dialogs::Confirm;
 use super::super::fetch::Fetch;
-use super::super::widgets::report_ui;
+use super::super::grant::NewAssignment;
+use super::super::widgets::{icon_button, report_ui};
 use super::{Column, Cx, DetailsPanel, scope_short};
 use crate::arm::tree::Node;
 
@@ -26,7 +29,7 @@ impl DetailsPanel {
             });
             return;
         };
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let l = ui.label("Filter");
             ui.add(
                 egui::TextEdit::singleline(&mut self.assignment_filter)
@@ -35,6 +38,11 @@ impl DetailsPanel {
             )
             .labelled_by(l.id);
             ui.weak(format!("{} assignment(s)", list.len()));
+            if ui.button("+ Add role assignment").clicked()
+                && let Some(form) = NewAssignment::new(cx.tree, key, "", None)
+            {
+                cx.commands.push(Command::AddRoleAssignment(Box::new(form)));
+            }
         });
         let f = self.assignment_filter.to_lowercase();
         if !f.is_empty() {
@@ -66,11 +74,34 @@ impl DetailsPanel {
             let o = k(a).cmp(&k(b));
             if asc { o } else { o.reverse() }
         });
+        let (picked, deleted) = self.assignments_table(ui, &list);
+        if let Some((id, what)) = deleted {
+            cx.commands
+                .push(Command::Confirm(Confirm::delete_assignment(
+                    &id, key, &what,
+                )));
+        }
+        if let Some(who) = picked {
+            self.tab = super::Tab::Access;
+            self.check_principal(cx, key, &who);
+        }
+    }
+
+    /// The table: its columns share the width there is (a new width starts them afresh); text too
+    /// long for its column ends in an ellipsis and shows whole on hover. Returns the principal
+    /// clicked (to check it) and the assignment asked to be deleted (id, what it grants).
+    fn assignments_table(
+        &mut self,
+        ui: &mut egui::Ui,
+        list: &[Node],
+    ) -> (Option<String>, Option<(String, String)>) {
+        let (col, asc) = self.sort;
+        let (mut picked, mut deleted) = (None, None);
         use egui_extras::{Column as C, TableBuilder};
-        let mut picked = None;
         // The columns share the width there is (a new width starts them afresh); text too long
         // for its column ends in an ellipsis and shows whole on hover.
         let w = ui.available_width();
+        let gap = ui.spacing().item_spacing.x;
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         TableBuilder::new(ui)
             .id_salt(("assignments", (w / 40.0) as i32))
@@ -79,7 +110,12 @@ impl DetailsPanel {
             .column(C::initial(w * 0.3).at_least(80.0).clip(true))
             .column(C::initial(w * 0.15).at_least(50.0).clip(true))
             .column(C::initial(w * 0.25).at_least(70.0).clip(true))
-            .column(C::remainder().at_least(70.0).clip(true))
+            .column(
+                C::initial(w * 0.3 - 24.0 - 6.0 * gap)
+                    .at_least(70.0)
+                    .clip(true),
+            )
+            .column(C::exact(24.0))
             .header(22.0, |mut h| {
                 for (c, name) in [
                     (Column::Principal, "Principal"),
@@ -102,6 +138,7 @@ impl DetailsPanel {
                         }
                     });
                 }
+                h.col(|_| {});
             })
             .body(|body| {
                 body.rows(22.0, list.len(), |mut row| {
@@ -142,11 +179,25 @@ impl DetailsPanel {
                         };
                         ui.label(text).on_hover_text(scope);
                     });
+                    row.col(|ui| {
+                        let id = a.id.clone();
+                        let what = format!(
+                            "{} of {} at {}",
+                            a.role_name.clone().unwrap_or_default(),
+                            a.principal_name
+                                .clone()
+                                .or(a.principal_id.clone())
+                                .unwrap_or_default(),
+                            scope_short(a.scope.as_deref().unwrap_or_default())
+                        );
+                        if icon_button(ui, "x", &format!("Delete the role assignment {what}"))
+                            .clicked()
+                        {
+                            deleted = Some((id, what));
+                        }
+                    });
                 });
             });
-        if let Some(who) = picked {
-            self.tab = super::Tab::Access;
-            self.check_principal(cx, key, &who);
-        }
+        (picked, deleted)
     }
 }

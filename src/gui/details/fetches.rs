@@ -5,6 +5,7 @@ use super::super::backend::Event;
 use super::super::command::{CheckSlot, Command};
 use super::super::dialogs::ConfirmAction;
 use super::super::fetch::{self, Fetch};
+use super::super::grant::NewAssignment;
 use super::super::tree::{self, Kind};
 use super::{Cx, DetailsPanel, hint};
 use crate::arm::RELAY_API;
@@ -176,6 +177,10 @@ impl DetailsPanel {
         let Some((arm, graph, id)) = cx.clients_of(key) else {
             return;
         };
+        if let CheckSlot::Entity(k) = &slot {
+            self.last_check
+                .insert(k.clone(), (who.to_string(), action.to_string()));
+        }
         let (map, k) = self.check_map(&slot);
         fetch::begin(map, k, true);
         let activity = cx.activity.start(
@@ -208,6 +213,23 @@ impl DetailsPanel {
     ) where
         F: std::future::Future<Output = Result<(), crate::arm::ArmError>> + Send + 'static,
     {
+        self.change_with(cx, key, label, command, message, async move {
+            work.await.map_err(|e| hint(&e))
+        });
+    }
+
+    /// A change whose failure is already a report (it did more than one ARM call).
+    pub(crate) fn change_with<F>(
+        &mut self,
+        cx: &mut Cx<'_>,
+        key: &str,
+        label: String,
+        command: Option<String>,
+        message: String,
+        work: F,
+    ) where
+        F: std::future::Future<Output = Result<(), Report>> + Send + 'static,
+    {
         let Some(node) = cx.tree.get(key) else {
             return;
         };
@@ -219,7 +241,7 @@ impl DetailsPanel {
             .unwrap_or_default();
         let activity = cx.activity.start(label, command);
         cx.backend.spawn(activity, async move {
-            let result = work.await.map_err(|e| hint(&e));
+            let result = work.await;
             Event::Changed {
                 account,
                 subscription,
@@ -253,6 +275,60 @@ impl DetailsPanel {
                 );
                 cx.commands.push(Command::Forget(tree::arm_key(&id)));
             }
+            ConfirmAction::DeleteAssignment { id, key } => {
+                let Some((arm, _)) = cx.arm_of(&key) else {
+                    return;
+                };
+                let target = id.clone();
+                self.change(
+                    cx,
+                    &key,
+                    "Delete a role assignment".into(),
+                    Some(format!("az role assignment delete --ids '{id}'")),
+                    "Deleted the role assignment".into(),
+                    async move { arm.delete_role_assignment(&target).await },
+                );
+            }
         }
+    }
+
+    /// Makes the role assignment of the *Add role assignment* form: finds the principal's object
+    /// id and kind in the directory, then PUTs the assignment; the verdict it was opened from is
+    /// checked again once it lands.
+    pub fn create_assignment(&mut self, cx: &mut Cx<'_>, form: NewAssignment) {
+        let Some((arm, graph, _)) = cx.clients_of(&form.key) else {
+            return;
+        };
+        let who = form.principal.trim().to_string();
+        let (role, guid) = (form.role_name().to_string(), form.role_guid().to_string());
+        let scope = form.scope_id().to_string();
+        self.change_with(
+            cx,
+            &form.key,
+            format!("Assign {role} to {who} at {}", form.scope_label()),
+            Some(form.az_command()),
+            format!("Assigned {role} to {who}"),
+            async move {
+                let (object_id, _) = crate::arm::access::resolve_principal(&graph, &who)
+                    .await
+                    .map_err(|e| Report::of(&e))?;
+                let kind = graph
+                    .principals(std::slice::from_ref(&object_id))
+                    .await
+                    .map_err(|e| hint(&e))?
+                    .first()
+                    .map(|p| p.kind.clone())
+                    .unwrap_or_default();
+                let principal_type = match kind.as_str() {
+                    "user" => "User",
+                    "group" => "Group",
+                    _ => "ServicePrincipal",
+                };
+                arm.create_role_assignment(&scope, &guid, &object_id, principal_type)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| hint(&e))
+            },
+        );
     }
 }

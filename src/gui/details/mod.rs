@@ -162,6 +162,8 @@ pub struct DetailsPanel {
     pub assignments: HashMap<String, Fetch<Vec<Node>>>,
     pub who: HashMap<String, Fetch<Vec<WhoRow>>>,
     pub checked: HashMap<String, Fetch<Checked>>,
+    /// The last principal and action checked on each node, checked again after a change.
+    pub last_check: HashMap<String, (String, String)>,
     pub identities: HashMap<String, Fetch<Vec<Value>>>,
     pub identity_checks: HashMap<String, Fetch<Checked>>,
     pub check_input: String,
@@ -186,6 +188,7 @@ impl Default for DetailsPanel {
             assignments: HashMap::new(),
             who: HashMap::new(),
             checked: HashMap::new(),
+            last_check: HashMap::new(),
             identities: HashMap::new(),
             identity_checks: HashMap::new(),
             check_input: String::new(),

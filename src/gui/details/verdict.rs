@@ -68,8 +68,9 @@ pub fn cell_ui(ui: &mut egui::Ui, cell: &explain::Cell, why_not: impl FnOnce() -
 }
 
 /// A verdict, its proof drawn as chips: scope → group → role → matched pattern; what blocks it in
-/// red; the hint for a refusal.
-pub fn verdict_ui(ui: &mut egui::Ui, c: &Checked) {
+/// red; the hint for a refusal, with a button that assigns the role it names (the GUID of that
+/// role is returned when it is clicked).
+pub fn verdict_ui(ui: &mut egui::Ui, c: &Checked) -> Option<String> {
     let v = &c.verdict;
     let who = c.name(&c.object_id);
     let (text, color) = if v.allowed {
@@ -183,9 +184,22 @@ pub fn verdict_ui(ui: &mut egui::Ui, c: &Checked) {
             }
         });
     }
+    let mut assign = None;
     if let Some(h) = explain::refusal_hint(v, &c.entity_id) {
-        ui.label(RichText::new(h.to_string()).italics());
+        ui.add(egui::Label::new(RichText::new(h.to_string()).italics()).wrap());
+        if let explain::Hint::MissingPermission(m) = &h
+            && let Some(role) = m.role()
+            && ui
+                .button(format!("Assign {}…", role.role_name))
+                .on_hover_text(
+                    "Opens Add role assignment, filled in: this role, this principal, this scope",
+                )
+                .clicked()
+        {
+            assign = Some(role.id);
+        }
     }
+    assign
 }
 
 fn chip(ui: &mut egui::Ui, text: &str, color: Option<Color32>) -> egui::Response {
