@@ -54,21 +54,10 @@ fn keys_stay_masked_until_revealed_and_copy_without_showing() {
         .get_by_label("Copy Primary connection string of sender")
         .click();
     rig.harness.step();
-    let copied: Vec<String> = rig
-        .harness
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            egui::OutputCommand::CopyText(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect();
-    let cs = copied.last().cloned().unwrap_or_default();
+    let cs = rig.copied();
     assert!(
         cs.starts_with("Endpoint=sb://localhost:") && cs.contains("SharedAccessKeyName=sender"),
-        "the connection string is copied: {copied:?}"
+        "the connection string is copied: {cs:?}"
     );
     assert!(
         rig.harness.query_by_label_contains(&cs).is_none(),
@@ -479,17 +468,7 @@ fn unticking_a_subscription_in_accounts_hides_it_and_says_so() {
 #[test]
 fn a_listener_refused_is_logged_as_failed_with_the_reason() {
     let mut rig = first_start();
-    rig.wait_label("rg-relay");
-    rig.browse_to_orders();
-    rig.click("Listen");
-    rig.wait_for("an identity to be picked", |h| {
-        h.query_by_value("SAS rule listen-only").is_some()
-    });
-    // A rule without Listen: the relay refuses the listener (403).
-    rig.harness.get_by_value("SAS rule listen-only").click();
-    rig.harness.step();
-    rig.click("SAS rule sender (Send)");
-    rig.click("Start");
+    rig.start_a_refused_listener();
     if rig.harness.query_by_label("> Activity").is_some() {
         rig.click("> Activity");
     }

@@ -6,21 +6,6 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 use super::rig::*;
 
-/// The text the last click put on the clipboard.
-fn copied(rig: &Rig) -> String {
-    rig.harness
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            egui::OutputCommand::CopyText(t) => Some(t.clone()),
-            _ => None,
-        })
-        .next_back()
-        .unwrap_or_default()
-}
-
 #[test]
 fn a_refusal_assigns_the_role_it_names_and_the_check_turns_to_allowed_then_back() {
     let mut rig = first_start();
@@ -55,7 +40,7 @@ fn a_refusal_assigns_the_role_it_names_and_the_check_turns_to_allowed_then_back(
         .expect("the activity has a command")
         .click();
     rig.harness.step();
-    let command = copied(&rig);
+    let command = rig.copied();
     assert!(
         command.starts_with("az role assignment create --assignee-object-id ")
             && command.contains("--role 'Azure Relay Listener'")

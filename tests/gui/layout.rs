@@ -220,28 +220,13 @@ fn the_main_views_fit_the_smallest_window() {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
-/// Opens Listen on `orders` with a rule that lacks Listen: the relay refuses it, and a toast
-/// says so.
-fn refuse_a_listener(rig: &mut Rig) {
-    rig.wait_label("rg-relay");
-    rig.browse_to_orders();
-    rig.click("Listen");
-    rig.wait_for("an identity to be picked", |h| {
-        h.query_by_value("SAS rule listen-only").is_some()
-    });
-    rig.harness.get_by_value("SAS rule listen-only").click();
-    rig.harness.step();
-    rig.click("SAS rule sender (Send)");
-    rig.click("Start");
-    rig.wait_for("a toast", |h| h.state().toast_rect().is_some());
-}
-
 #[test]
 fn toasts_cover_neither_the_top_bar_nor_anything_to_click_nor_a_dialog() {
     for size in [[1280.0, 800.0], [800.0, 500.0]] {
         let mut rig = first_start();
         rig.harness.set_size(egui::vec2(size[0], size[1]));
-        refuse_a_listener(&mut rig);
+        rig.start_a_refused_listener();
+        rig.wait_for("a toast", |h| h.state().toast_rect().is_some());
         for _ in 0..4 {
             rig.harness.step();
         }

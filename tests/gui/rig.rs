@@ -235,4 +235,34 @@ impl Rig {
             h.query_by_value("SAS rule sender").is_some()
         });
     }
+
+    /// Starts a Listen console on `orders` with the SAS rule `sender`, which lacks Listen: the
+    /// relay refuses it (403).
+    pub fn start_a_refused_listener(&mut self) {
+        self.wait_label("rg-relay");
+        self.browse_to_orders();
+        self.click("Listen");
+        self.wait_for("an identity to be picked", |h| {
+            h.query_by_value("SAS rule listen-only").is_some()
+        });
+        self.harness.get_by_value("SAS rule listen-only").click();
+        self.harness.step();
+        self.click("SAS rule sender (Send)");
+        self.click("Start");
+    }
+
+    /// The text the last frames put on the clipboard.
+    pub fn copied(&self) -> String {
+        self.harness
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .filter_map(|c| match c {
+                egui::OutputCommand::CopyText(t) => Some(t.clone()),
+                _ => None,
+            })
+            .next_back()
+            .unwrap_or_default()
+    }
 }
