@@ -390,3 +390,86 @@ fn a_principal_is_found_by_its_display_name_and_an_ambiguous_one_is_listed() {
     assert!(err.contains("2 principals are named 'Carol Chen'"), "{err}");
     assert!(err.contains(&carol) && err.contains(&twin), "{err}");
 }
+
+/// A principal picker's search: what a person starts typing (a name, a UPN, an object or a
+/// client id) finds the principal; lists longer than Graph's page of 100 come back whole.
+#[test]
+fn principals_are_found_as_people_type_them_and_long_lists_come_back_whole() {
+    use relay_explorer::arm::graph::GraphClient;
+    let emu = TestEmulator::start();
+    {
+        let shared = emu.shared();
+        let mut world = shared.world.lock();
+        for i in 0..130 {
+            world.groups.push(relay_explorer::emulator::world::Group {
+                object_id: uuid::Uuid::new_v4().to_string(),
+                display_name: "On-call".into(),
+                description: None,
+                members: Vec::new(),
+            });
+            world.users.push(relay_explorer::emulator::world::User {
+                object_id: uuid::Uuid::new_v4().to_string(),
+                display_name: format!("Ops Engineer {i:03}"),
+                user_principal_name: format!("ops{i:03}@northwind.example"),
+                password: "x".into(),
+                given_name: None,
+                surname: None,
+                job_title: None,
+            });
+        }
+    }
+    let (cloud, _) = Cloud::from_ready_file(&emu.ready_file).unwrap();
+    let carol = emu.principal("Carol Chen").clone();
+    let app = emu
+        .ready
+        .principals
+        .iter()
+        .find(|p| p.kind == "servicePrincipal" && p.client_id.is_some())
+        .unwrap()
+        .clone();
+    emu.block_on(async {
+        let http = auth::http_client(&cloud).unwrap();
+        let sign_in = SignIn::client_secret(
+            cloud.clone(),
+            &emu.ready.tenant_id,
+            &emu.ready.admin.client_id,
+            &emu.ready.admin.client_secret,
+        );
+        let credential =
+            auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("test")), None).unwrap();
+        let graph = GraphClient::new(&cloud, &http, credential);
+        let names = |found: &[relay_explorer::arm::graph::Principal]| {
+            found
+                .iter()
+                .map(|p| format!("{} ({})", p.display_name, p.kind))
+                .collect::<Vec<_>>()
+        };
+        let found = graph.search("car", 10).await.unwrap();
+        assert!(
+            names(&found).contains(&"Carol Chen (user)".to_string()),
+            "{:?}",
+            names(&found)
+        );
+        let upn = carol.username.clone().unwrap();
+        let found = graph.search(&upn[..4].to_uppercase(), 10).await.unwrap();
+        assert!(
+            found.iter().any(|p| p.id == carol.object_id),
+            "{:?}",
+            names(&found)
+        );
+        let found = graph.search(&carol.object_id, 10).await.unwrap();
+        assert_eq!(names(&found), ["Carol Chen (user)"]);
+        let found = graph
+            .search(app.client_id.as_deref().unwrap(), 10)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{:?}", names(&found));
+        assert_eq!(found[0].id, app.object_id);
+        // A page for a picker holds at most what it asked for.
+        let found = graph.search("ops", 10).await.unwrap();
+        assert_eq!(found.len(), 10, "{:?}", names(&found));
+        assert!(graph.search("o'brien", 10).await.unwrap().is_empty());
+        // Graph pages at 100: the other 30 come through @odata.nextLink.
+        assert_eq!(graph.by_display_name("On-call").await.unwrap().len(), 130);
+    });
+}

@@ -5,6 +5,8 @@
 mod act;
 #[path = "gui/layout.rs"]
 mod layout;
+#[path = "gui/picker.rs"]
+mod picker;
 #[path = "gui/rig.rs"]
 mod rig;
 

@@ -232,6 +232,55 @@ impl GraphClient {
         Ok(Vec::new())
     }
 
+    /// Principals as a person starts typing them, for a picker: at most `top` of each kind
+    /// (users by display name or user principal name, groups and service principals by display
+    /// name, all as Graph compares: ignoring case), or the one whose object or client id it is.
+    pub async fn search(&self, text: &str, top: usize) -> Result<Vec<Principal>, ArmError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        if uuid::Uuid::parse_str(text).is_ok() {
+            let ids = [text.to_string()];
+            let (by_id, by_app) = tokio::try_join!(self.principals(&ids), self.by_app_id(text))?;
+            let mut found = by_id;
+            found.extend(by_app.filter(|a| !found.iter().any(|f| f.id == a.id)));
+            return Ok(found);
+        }
+        let literal = text.replace('\'', "''");
+        let page = |kind: &'static str, filter: String| {
+            let filter: String = url::form_urlencoded::byte_serialize(filter.as_bytes()).collect();
+            let url = format!("/v1.0/{kind}s?$filter={filter}&$top={top}");
+            async move {
+                let page = self.0.get(url, "").await?;
+                Ok::<_, ArmError>(
+                    page["value"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|mut v| {
+                            if v["@odata.type"].is_null() {
+                                v["@odata.type"] = json!(format!("#microsoft.graph.{kind}"));
+                            }
+                            Principal::from_graph(&v)
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        let name = format!("startswith(displayName,'{literal}')");
+        let (users, groups, sps) = tokio::try_join!(
+            page(
+                "user",
+                format!("{name} or startswith(userPrincipalName,'{literal}')")
+            ),
+            page("group", name.clone()),
+            page("servicePrincipal", name.clone()),
+        )?;
+        Ok(users.into_iter().chain(groups).chain(sps).collect())
+    }
+
     /// The signed-in user (a delegated token only).
     pub async fn me(&self) -> Result<Principal, ArmError> {
         let mut v = self.0.get("/v1.0/me", "").await?;

@@ -234,7 +234,7 @@ impl ArmClient {
             .await
     }
 
-    /// Every item of a list, following `nextLink` to the end.
+    /// Every item of a list, following `nextLink` (Graph: `@odata.nextLink`) to the end.
     pub async fn list(
         &self,
         path: impl AsRef<str>,
@@ -247,8 +247,10 @@ impl ArmClient {
             if let Some(Value::Array(values)) = page.get_mut("value").map(Value::take) {
                 items.extend(values);
             }
+            // ARM's `nextLink`, Graph's `@odata.nextLink`.
             next = page
                 .get("nextLink")
+                .or_else(|| page.get("@odata.nextLink"))
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string);

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Json, Response};
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::odata;
 use super::tokens::Caller;
 use super::world::World;
 
@@ -198,7 +199,7 @@ async fn handle(
     match (method.clone(), rest.as_slice()) {
         (Method::POST, ["directoryObjects", "getByIds"]) => get_by_ids(&world, &body),
         (Method::GET, [kind @ ("users" | "groups" | "servicePrincipals")]) => {
-            list_principals(&world, kind, &query)
+            list_principals(&shared, &world, kind, &query)
         }
         (
             Method::GET,
@@ -328,18 +329,38 @@ fn get_by_ids(world: &World, body: &[u8]) -> Response {
     collection("directoryObjects", items)
 }
 
-/// The value of an OData `{property} eq '…'` filter (its doubled quotes undone).
-fn eq_filter(filter: &str, property: &str) -> Option<String> {
-    let rest = filter.trim().strip_prefix(property)?.trim_start();
-    let rest = rest.strip_prefix("eq")?.trim_start();
-    let quoted = rest.strip_prefix('\'')?.strip_suffix('\'')?;
-    Some(quoted.replace("''", "'"))
+/// The properties a `$filter` may compare, by collection (those Graph lets clients filter on).
+fn filterable(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "users" => &[
+            "id",
+            "displayName",
+            "userPrincipalName",
+            "mail",
+            "givenName",
+            "surname",
+        ],
+        "groups" => &["id", "displayName"],
+        _ => &[
+            "id",
+            "displayName",
+            "appId",
+            "servicePrincipalNames",
+            "servicePrincipalType",
+        ],
+    }
 }
 
-/// `GET /users`, `/groups` or `/servicePrincipals`: all, or by `$filter=displayName eq '…'`
-/// (Graph compares it ignoring case), or for service principals `appId eq '…'`. Any other
-/// filter is Graph's `Request_UnsupportedQuery`, never a silent full list.
-fn list_principals(world: &World, kind: &str, query: &HashMap<String, String>) -> Response {
+/// `GET /users`, `/groups` or `/servicePrincipals`: all, or those a `$filter` keeps (`eq`,
+/// `startswith`, `any`, joined by `or`; Graph compares ignoring case), a page of `$top`
+/// (Graph's default 100, at most 999) with an `@odata.nextLink` to the rest. Any other filter
+/// is Graph's `Request_UnsupportedQuery`, never a silent full list.
+fn list_principals(
+    shared: &Shared,
+    world: &World,
+    kind: &str,
+    query: &HashMap<String, String>,
+) -> Response {
     let ids: Vec<&str> = match kind {
         "users" => world.users.iter().map(|u| u.object_id.as_str()).collect(),
         "groups" => world.groups.iter().map(|g| g.object_id.as_str()).collect(),
@@ -356,38 +377,81 @@ fn list_principals(world: &World, kind: &str, query: &HashMap<String, String>) -
             .collect(),
     };
     let all = ids.into_iter().filter_map(|id| directory_object(world, id));
-    let Some(filter) = query.get("$filter") else {
-        return collection(kind, all.collect());
-    };
-    let (property, wanted) = match (
-        eq_filter(filter, "displayName"),
-        eq_filter(filter, "appId").filter(|_| kind == "servicePrincipals"),
-    ) {
-        (Some(v), _) => ("displayName", v),
-        (_, Some(v)) => ("appId", v),
-        _ => {
-            let supported = if kind == "servicePrincipals" {
-                "displayName eq '…' or appId eq '…'"
-            } else {
-                "displayName eq '…'"
+    let items: Vec<Value> = match query.get("$filter") {
+        None => all.collect(),
+        Some(text) => {
+            let unsupported = |what: String| {
+                graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "Request_UnsupportedQuery",
+                    &format!(
+                        "Unsupported query: {what} in $filter={}. On /{kind} this emulator supports eq, startswith and any on {}, joined by 'or'.",
+                        excerpt(text),
+                        filterable(kind).join(", ")
+                    ),
+                )
             };
+            let filter = match odata::parse(text) {
+                Ok(f) => f,
+                Err(what) => return unsupported(excerpt(&what)),
+            };
+            if let Some(c) = filter
+                .0
+                .iter()
+                .find(|c| !filterable(kind).contains(&c.property()))
+            {
+                return unsupported(format!("the property '{}'", excerpt(c.property())));
+            }
+            all.filter(|o| filter.matches(o)).collect()
+        }
+    };
+    let top = match query.get("$top").map(|t| t.parse::<usize>()) {
+        None => 100,
+        Some(Ok(t @ 1..=999)) => t,
+        Some(_) => {
             return graph_error(
                 StatusCode::BAD_REQUEST,
-                "Request_UnsupportedQuery",
+                "Request_BadRequest",
                 &format!(
-                    "Unsupported query: {filter}. This emulator supports $filter={supported} on /{kind}."
+                    "Invalid page size specified: '{}'. Must be between 1 and 999 inclusive.",
+                    excerpt(&query["$top"])
                 ),
             );
         }
     };
-    let items = all
-        .filter(|o| {
-            o[property]
-                .as_str()
-                .is_some_and(|v| v.eq_ignore_ascii_case(&wanted))
-        })
-        .collect();
-    collection(kind, items)
+    let skip: usize = query
+        .get("$skiptoken")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+        .min(items.len());
+    let end = (skip + top).min(items.len());
+    let mut body = json!({
+        "@odata.context": format!("https://graph.microsoft.com/v1.0/$metadata#{kind}"),
+        "value": items[skip..end],
+    });
+    if end < items.len() {
+        let mut url = url::Url::parse(&format!("{}/v1.0/{kind}", shared.endpoints.graph))
+            .expect("the Graph endpoint is a valid URL");
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in query {
+                if k != "$skiptoken" {
+                    q.append_pair(k, v);
+                }
+            }
+            q.append_pair("$skiptoken", &end.to_string());
+        }
+        body["@odata.nextLink"] = json!(url.to_string());
+    }
+    Json(body).into_response()
+}
+
+/// At most 80 characters of what a client sent, for an error message.
+fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 /// `GET /groups/{id}/members` or `/transitiveMembers`.
@@ -431,24 +495,5 @@ fn type_fits(kind: &str, object: &Value) -> bool {
         "groups" => t == "#microsoft.graph.group",
         "servicePrincipals" => t == "#microsoft.graph.servicePrincipal",
         _ => true,
-    }
-}
-
-#[cfg(test)]
-mod filter_tests {
-    use super::eq_filter;
-
-    #[test]
-    fn an_odata_eq_filter_gives_its_value_with_quotes_undone() {
-        assert_eq!(
-            eq_filter("displayName eq 'O''Brien'", "displayName").as_deref(),
-            Some("O'Brien")
-        );
-        assert_eq!(eq_filter("appId eq 'x'", "displayName"), None);
-        assert_eq!(
-            eq_filter("startswith(displayName,'C')", "displayName"),
-            None
-        );
-        assert_eq!(eq_filter("displayName eq x", "displayName"), None);
     }
 }

@@ -17,6 +17,7 @@ pub mod entra;
 pub mod graph;
 pub mod hub;
 pub mod msi;
+pub mod odata;
 pub mod ready;
 pub mod relay;
 pub mod resources;

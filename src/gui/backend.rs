@@ -72,6 +72,13 @@ pub enum Event {
         account: String,
         result: Result<Vec<serde_json::Value>, Report>,
     },
+    /// The principals whose names start with `text` (a picker's suggestions; shown in its
+    /// list, never a toast).
+    Principals {
+        account: String,
+        text: String,
+        result: Result<Vec<crate::arm::graph::Principal>, Report>,
+    },
     /// Something was created, changed or deleted: reload what shows it.
     Changed {
         account: String,

@@ -4,8 +4,8 @@
 
 use eframe::egui;
 
+use super::picker::{PrincipalSearch, Source, principal_field};
 use super::tree::{Kind, Tree};
-use super::widgets::limits;
 use crate::access::builtin;
 
 /// The form, as the user fills it.
@@ -112,7 +112,12 @@ pub enum Outcome {
 }
 
 /// Draws the dialog (a modal) over the window.
-pub fn dialog_ui(ctx: &egui::Context, form: &mut NewAssignment) -> Outcome {
+pub fn dialog_ui(
+    ctx: &egui::Context,
+    form: &mut NewAssignment,
+    search: &mut PrincipalSearch,
+    source: Source<'_>,
+) -> Outcome {
     let mut outcome = Outcome::Open;
     egui::Modal::new(egui::Id::unique("add-role-assignment")).show(ctx, |ui| {
         ui.set_width(ui.available_width().min(520.0));
@@ -136,13 +141,11 @@ pub fn dialog_ui(ctx: &egui::Context, form: &mut NewAssignment) -> Outcome {
                     .labelled_by(l.id);
                 ui.end_row();
                 let l = ui.label("Principal");
-                ui.add(
-                    egui::TextEdit::singleline(&mut form.principal)
-                        .char_limit(limits::SECRET)
-                        .hint_text("display name, object id, user@domain or client id")
-                        .desired_width(280.0),
-                )
-                .labelled_by(l.id);
+                let (r, picked) = principal_field(ui, search, source, &mut form.principal, 280.0);
+                r.labelled_by(l.id);
+                if let Some(p) = picked {
+                    form.principal = p.id;
+                }
                 ui.end_row();
                 let l = ui.label("Scope");
                 egui::ComboBox::from_id_salt("grant-scope")

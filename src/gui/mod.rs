@@ -24,6 +24,7 @@ mod dialogs;
 mod fetch;
 mod grant;
 mod identities;
+mod picker;
 mod toasts;
 pub mod transcript;
 pub mod tree;

@@ -249,7 +249,17 @@ impl App {
         let Some(form) = &mut self.grant else {
             return;
         };
-        match crate::gui::grant::dialog_ui(ctx, form) {
+        let account = self
+            .tree
+            .get(&form.key)
+            .map(|n| n.account.clone())
+            .unwrap_or_default();
+        let source = crate::gui::picker::Source {
+            graph: self.sessions.get(&account).and_then(|s| s.graph.clone()),
+            account: &account,
+            backend: &self.backend,
+        };
+        match crate::gui::grant::dialog_ui(ctx, form, &mut self.details.principals, source) {
             crate::gui::grant::Outcome::Open => {}
             crate::gui::grant::Outcome::Cancel => self.grant = None,
             crate::gui::grant::Outcome::Create => {

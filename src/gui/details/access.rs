@@ -5,6 +5,7 @@ use eframe::egui::{self};
 use super::super::command::{CheckSlot, Command};
 use super::super::fetch::Fetch;
 use super::super::grant::NewAssignment;
+use super::super::picker::{Source, principal_field};
 use super::super::tree::{self, Kind};
 use super::super::widgets::{fixed_width, report_ui, section};
 use super::verdict::{cell_ui, verdict_ui, why_not};
@@ -41,14 +42,23 @@ impl DetailsPanel {
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("Principal");
             let field = (ui.available_width() - 220.0).clamp(160.0, 300.0);
-            let r = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.check_input)
-                        .char_limit(crate::gui::widgets::limits::SECRET)
-                        .hint_text("display name, object id, user@domain or client id")
-                        .desired_width(field),
-                )
-                .labelled_by(l.id);
+            let source = Source {
+                account: &node.account,
+                graph: cx.clients_of(key).map(|(_, graph, _)| graph),
+                backend: cx.backend,
+            };
+            let (r, picked) = principal_field(
+                ui,
+                &mut self.principals,
+                source,
+                &mut self.check_input,
+                field,
+            );
+            let r = r.labelled_by(l.id);
+            if let Some(p) = picked {
+                // Its object id: a name may be shared, an id never is.
+                self.check_principal(cx, key, &p.id);
+            }
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let action_label = ui.label("action");
             fixed_width(ui, 110.0, |ui| {

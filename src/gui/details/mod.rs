@@ -175,6 +175,8 @@ pub struct DetailsPanel {
     pub metadata_edit: Option<String>,
     pub attach_input: String,
     pub identity_entity: Option<String>,
+    /// The principal pickers' searches (this tab's and *Add role assignment*'s).
+    pub principals: super::picker::PrincipalSearch,
 }
 
 impl Default for DetailsPanel {
@@ -200,6 +202,7 @@ impl Default for DetailsPanel {
             metadata_edit: None,
             attach_input: String::new(),
             identity_entity: None,
+            principals: Default::default(),
         }
     }
 }
@@ -270,6 +273,11 @@ impl DetailsPanel {
             Event::Identities { account, result } => {
                 fetch::finish(&mut self.identities, account, result)
             }
+            Event::Principals {
+                account,
+                text,
+                result,
+            } => self.principals.on_result(&account, &text, result),
             _ => {}
         }
     }

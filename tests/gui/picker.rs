@@ -1,0 +1,98 @@
+//! Principals as people know them: *Check a principal* and *Add role assignment* suggest the
+//! tenant's principals as one types (a Graph search once the typing rests), each with its kind
+//! and object id; a pick checks it, or fills the dialog with its object id.
+
+use eframe::egui;
+use egui_kittest::kittest::Queryable as _;
+
+use super::rig::*;
+
+#[test]
+fn check_a_principal_suggests_principals_as_one_types_and_a_pick_checks_it() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("Access");
+    let carol = rig.principal("Carol Chen");
+    rig.type_into("Principal", "car");
+    // Her kind and object id are in the list; so is a user found by the start of a UPN.
+    rig.wait_label_contains("Carol Chen  ·  user  ·  carol@northwind.example");
+    assert!(
+        rig.harness
+            .query_all_by_label_contains(&carol.object_id)
+            .next()
+            .is_some(),
+        "the suggestion shows the object id"
+    );
+    rig.harness
+        .query_all_by_label_contains("Carol Chen  ·  user")
+        .next()
+        .unwrap()
+        .click();
+    rig.harness.step();
+    rig.wait_label_contains(&format!("Carol Chen ({}) · data action", carol.object_id));
+    assert_eq!(
+        rig.harness
+            .get_by_role_and_label(egui::accesskit::Role::TextInput, "Principal")
+            .value()
+            .as_deref(),
+        Some(carol.object_id.as_str()),
+        "a pick checks the principal by its object id"
+    );
+    // The list closed with the pick.
+    assert!(
+        rig.harness
+            .query_all_by_label_contains("Carol Chen  ·  user")
+            .next()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_search_that_finds_nothing_says_so_and_escape_closes_the_list() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("Access");
+    rig.type_into("Principal", "zz-nobody");
+    rig.wait_label_contains("No user, group or service principal starts with this");
+    rig.harness.key_press(egui::Key::Escape);
+    rig.harness.step();
+    rig.harness.step();
+    assert!(
+        rig.harness
+            .query_all_by_label_contains("No user, group or service principal starts with")
+            .next()
+            .is_none(),
+        "Escape closes the list"
+    );
+}
+
+#[test]
+fn add_role_assignment_suggests_principals_and_a_pick_fills_in_the_object_id() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("Role assignments");
+    rig.click("+ Add role assignment");
+    rig.wait_label("Add role assignment");
+    let app = rig.principal("orders-backend");
+    rig.type_into("Principal", "orders-b");
+    rig.wait_label_contains("orders-backend  ·  app");
+    rig.harness
+        .query_all_by_label_contains("orders-backend  ·  app")
+        .next()
+        .unwrap()
+        .click();
+    rig.harness.step();
+    rig.harness.step();
+    assert_eq!(
+        rig.harness
+            .get_by_role_and_label(egui::accesskit::Role::TextInput, "Principal")
+            .value()
+            .as_deref(),
+        Some(app.object_id.as_str())
+    );
+    // The dialog is still open: the pick went to the field, not to the dialog's buttons.
+    assert!(rig.harness.query_by_label("Assign").is_some());
+}
