@@ -473,3 +473,73 @@ fn principals_are_found_as_people_type_them_and_long_lists_come_back_whole() {
         assert_eq!(graph.by_display_name("On-call").await.unwrap().len(), 130);
     });
 }
+
+/// "View as": a namespace's entities evaluated at once for one principal agree, entity by
+/// entity, with a check of each (every demo principal, Listen and Send).
+#[test]
+fn a_namespace_viewed_as_a_principal_agrees_with_a_check_of_each_entity() {
+    use relay_explorer::arm::graph::GraphClient;
+    let emu = TestEmulator::start();
+    let (cloud, _) = Cloud::from_ready_file(&emu.ready_file).unwrap();
+    let namespace = format!(
+        "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay",
+        emu.ready.subscription_id
+    );
+    let principals: Vec<_> = emu
+        .ready
+        .principals
+        .iter()
+        .filter(|p| p.kind != "group")
+        .cloned()
+        .collect();
+    emu.block_on(async {
+        let http = auth::http_client(&cloud).unwrap();
+        let sign_in = SignIn::client_secret(
+            cloud.clone(),
+            &emu.ready.tenant_id,
+            &emu.ready.admin.client_id,
+            &emu.ready.admin.client_secret,
+        );
+        let credential =
+            auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("test")), None).unwrap();
+        let arm = relay_explorer::arm::ArmClient::new(
+            &cloud,
+            &http,
+            credential.clone(),
+            relay_explorer::arm::DEFAULT_CONCURRENCY,
+        );
+        let graph = GraphClient::new(&cloud, &http, credential);
+        let (mut allowed, mut refused) = (0, 0);
+        for p in &principals {
+            let reach =
+                relay_explorer::arm::reach::namespace_reach(&arm, &graph, &namespace, &p.object_id)
+                    .await
+                    .unwrap();
+            assert!(reach.entities.len() >= 3, "{:?}", reach.entities);
+            for e in &reach.entities {
+                for (action, said) in [("listen", e.listen), ("send", e.send)] {
+                    let one = relay_explorer::arm::access::check(
+                        &arm,
+                        &graph,
+                        &e.id,
+                        &p.object_id,
+                        action,
+                    )
+                    .await
+                    .unwrap();
+                    assert_eq!(
+                        said, one.verdict.allowed,
+                        "{} {action} {}: view as says {said}",
+                        p.display_name, e.name
+                    );
+                    if said { allowed += 1 } else { refused += 1 }
+                }
+            }
+        }
+        // The demo world has both answers, so the agreement means something.
+        assert!(
+            allowed > 3 && refused > 3,
+            "{allowed} allowed, {refused} refused"
+        );
+    });
+}

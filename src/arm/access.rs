@@ -10,6 +10,15 @@ use crate::access::{
     DenyAssignment, Permission, PrincipalType, RoleAssignment, RoleDefinition, RoleType,
 };
 
+/// Azure RBAC's facts at a scope.
+#[derive(Debug, Clone)]
+pub struct Rbac {
+    pub definitions: Vec<RoleDefinition>,
+    pub assignments: Vec<RoleAssignment>,
+    pub deny_assignments: Vec<DenyAssignment>,
+    pub management_groups: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct AccessFacts {
     pub entity: Entity,
@@ -141,19 +150,43 @@ pub fn action_type(arm_type: &str) -> String {
 }
 
 impl ArmClient {
+    /// The role definitions of the scope's subscription, and the role and deny assignments
+    /// at, above and below the scope, with the management groups they name.
+    pub async fn rbac_at(&self, scope: &str) -> Result<Rbac, ArmError> {
+        let subscription = scope.split('/').nth(2).unwrap_or_default().to_string();
+        let (assignments, denies, definitions) = tokio::try_join!(
+            self.list(format!("{scope}/providers/Microsoft.Authorization/roleAssignments"), AUTHORIZATION_API),
+            self.list(format!("{scope}/providers/Microsoft.Authorization/denyAssignments"), AUTHORIZATION_API),
+            self.list(format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions"), AUTHORIZATION_API),
+        )?;
+        let assignments: Vec<RoleAssignment> = assignments.iter().map(role_assignment).collect();
+        let deny_assignments: Vec<DenyAssignment> = denies.iter().map(deny_assignment).collect();
+        let mut management_groups: Vec<String> = assignments
+            .iter()
+            .map(|a| a.scope.clone())
+            .chain(deny_assignments.iter().map(|d| d.scope.clone()))
+            .filter(|s| {
+                s.to_ascii_lowercase()
+                    .starts_with("/providers/microsoft.management/managementgroups/")
+            })
+            .collect();
+        management_groups.sort();
+        management_groups.dedup();
+        Ok(Rbac {
+            definitions: definitions.iter().map(role_definition).collect(),
+            assignments,
+            deny_assignments,
+            management_groups,
+        })
+    }
+
     pub async fn access_facts(&self, entity_id: &str) -> Result<AccessFacts, ArmError> {
         let entity_id = entity_id.trim_end_matches('/');
         let is_relay = entity_id
             .to_ascii_lowercase()
             .contains("/providers/microsoft.relay/");
         let api = if is_relay { RELAY_API } else { "2024-03-01" };
-        let subscription = entity_id.split('/').nth(2).unwrap_or_default().to_string();
-        let (resource, assignments, denies, definitions) = tokio::try_join!(
-            self.get(entity_id, api),
-            self.list(format!("{entity_id}/providers/Microsoft.Authorization/roleAssignments"), AUTHORIZATION_API),
-            self.list(format!("{entity_id}/providers/Microsoft.Authorization/denyAssignments"), AUTHORIZATION_API),
-            self.list(format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions"), AUTHORIZATION_API),
-        )?;
+        let (resource, rbac) = tokio::try_join!(self.get(entity_id, api), self.rbac_at(entity_id))?;
         let mut rule_parents = Vec::new();
         if is_relay {
             rule_parents.push(entity_id.to_string());
@@ -180,19 +213,6 @@ impl ArmClient {
                 })
             })
             .collect();
-        let assignments: Vec<RoleAssignment> = assignments.iter().map(role_assignment).collect();
-        let deny_assignments: Vec<DenyAssignment> = denies.iter().map(deny_assignment).collect();
-        let mut management_groups: Vec<String> = assignments
-            .iter()
-            .map(|a| a.scope.clone())
-            .chain(deny_assignments.iter().map(|d| d.scope.clone()))
-            .filter(|s| {
-                s.to_ascii_lowercase()
-                    .starts_with("/providers/microsoft.management/managementgroups/")
-            })
-            .collect();
-        management_groups.sort();
-        management_groups.dedup();
         Ok(AccessFacts {
             entity: Entity {
                 id: resource["id"].as_str().unwrap_or(entity_id).to_string(),
@@ -201,10 +221,10 @@ impl ArmClient {
                     resource["properties"]["requiresClientAuthorization"].as_bool(),
                 sas_rules,
             },
-            definitions: definitions.iter().map(role_definition).collect(),
-            assignments,
-            deny_assignments,
-            management_groups,
+            definitions: rbac.definitions,
+            assignments: rbac.assignments,
+            deny_assignments: rbac.deny_assignments,
+            management_groups: rbac.management_groups,
         })
     }
 }

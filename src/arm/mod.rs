@@ -6,6 +6,7 @@
 pub mod access;
 pub mod directory;
 pub mod graph;
+pub mod reach;
 pub mod relay;
 pub mod tree;
 

@@ -72,6 +72,12 @@ pub enum Event {
         account: String,
         result: Result<Vec<serde_json::Value>, Report>,
     },
+    /// What a principal may reach in a namespace ("view as").
+    Reach {
+        namespace: String,
+        who: String,
+        result: Result<crate::arm::reach::NamespaceReach, Report>,
+    },
     /// The principals whose names start with `text` (a picker's suggestions; shown in its
     /// list, never a toast).
     Principals {
@@ -115,6 +121,7 @@ impl Event {
             | Event::WhoCan { result: Err(e), .. }
             | Event::Checked { result: Err(e), .. }
             | Event::Identities { result: Err(e), .. }
+            | Event::Reach { result: Err(e), .. }
             | Event::Changed { result: Err(e), .. }
             | Event::Saved(Err(e)) => e,
             _ => return None,

@@ -28,6 +28,7 @@ mod picker;
 mod toasts;
 pub mod transcript;
 pub mod tree;
+mod view_as;
 mod widgets;
 
 use std::path::PathBuf;

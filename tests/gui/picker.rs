@@ -3,7 +3,7 @@
 //! and object id; a pick checks it, or fills the dialog with its object id.
 
 use eframe::egui;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
 use super::rig::*;
 
@@ -95,4 +95,44 @@ fn add_role_assignment_suggests_principals_and_a_pick_fills_in_the_object_id() {
     );
     // The dialog is still open: the pick went to the field, not to the dialog's buttons.
     assert!(rig.harness.query_by_label("Assign").is_some());
+}
+
+#[test]
+fn view_as_marks_what_a_principal_may_listen_and_send_to_in_the_tree() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    rig.click("View as…");
+    rig.type_into("View as", "carol");
+    rig.wait_label_contains("Carol Chen  ·  user");
+    rig.harness
+        .query_all_by_label_contains("Carol Chen  ·  user")
+        .next()
+        .unwrap()
+        .click();
+    rig.harness.step();
+    rig.wait_label_contains("Viewing as Carol Chen");
+    // Every entity of the namespace shown is marked, both ways; she may send to orders.
+    rig.wait_label("Carol Chen may send on orders");
+    let marks: Vec<String> = rig
+        .harness
+        .query_all_by_label_contains("Carol Chen may")
+        .filter_map(|n| n.accesskit_node().label().or(n.accesskit_node().value()))
+        .collect();
+    assert!(marks.len() >= 4, "{marks:?}");
+    assert_eq!(marks.len() % 2, 0, "an L and an S per entity: {marks:?}");
+    // As the demo world has it (tests/access.rs proves the marks agree with a check of each).
+    for said in [
+        "Carol Chen may not send on inventory",
+        "Carol Chen may send on public-feed",
+    ] {
+        assert!(marks.iter().any(|m| m == said), "{said}: {marks:?}");
+    }
+    // Closing it takes the marks away.
+    rig.click("Stop viewing as a principal");
+    rig.wait_for("the marks to go", |h| {
+        h.query_all_by_label_contains("Carol Chen may")
+            .next()
+            .is_none()
+    });
 }

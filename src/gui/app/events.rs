@@ -4,28 +4,31 @@
 use super::*;
 
 impl App {
+    /// The embedded emulator runs: the demo account on a first start, and its accounts signed in.
+    fn on_emulator_running(&mut self, e: Arc<Embedded>) {
+        self.emulator = EmulatorState::Running;
+        self.embedded = Some(e.clone());
+        if !self
+            .accounts
+            .iter()
+            .any(|a| a.cloud == CloudConfig::Embedded)
+            && self.details.first_start
+        {
+            let demo = AccountConfig::demo(&e.running.ready);
+            self.accounts.push(demo.clone());
+            self.add_account_node(&demo);
+            self.save_accounts();
+        }
+        for a in self.accounts.clone() {
+            if a.cloud == CloudConfig::Embedded {
+                self.sign_in(&a.id);
+            }
+        }
+    }
+
     pub(super) fn on_event(&mut self, event: Event) {
         match event {
-            Event::Emulator(Ok(e)) => {
-                self.emulator = EmulatorState::Running;
-                self.embedded = Some(e.clone());
-                if !self
-                    .accounts
-                    .iter()
-                    .any(|a| a.cloud == CloudConfig::Embedded)
-                    && self.details.first_start
-                {
-                    let demo = AccountConfig::demo(&e.running.ready);
-                    self.accounts.push(demo.clone());
-                    self.add_account_node(&demo);
-                    self.save_accounts();
-                }
-                for a in self.accounts.clone() {
-                    if a.cloud == CloudConfig::Embedded {
-                        self.sign_in(&a.id);
-                    }
-                }
-            }
+            Event::Emulator(Ok(e)) => self.on_emulator_running(e),
             Event::Emulator(Err(e)) => {
                 self.emulator = EmulatorState::Failed(e.clone());
                 self.toasts
@@ -140,6 +143,7 @@ impl App {
                     self.load_subscription(&key);
                 }
                 self.details.invalidate();
+                self.view_as.invalidate();
             }
             Event::Saved(Ok(path)) => {
                 self.toasts.success(format!("Saved {path}"));
@@ -150,6 +154,11 @@ impl App {
                     .error(e.to_string())
                     .duration(Some(Duration::from_secs(8)));
             }
+            Event::Reach {
+                namespace,
+                who,
+                result,
+            } => self.view_as.on_result(namespace, &who, result),
             other => self.details.on_event(other),
         }
     }

@@ -239,7 +239,31 @@ impl App {
                 let shown = self.tree.matched();
                 ui.weak(format!("{shown} of {} nodes match", self.tree.len()));
             }
+            if !self.view_as.open
+                && ui
+                    .small_button("View as…")
+                    .on_hover_text("Mark what a principal may listen to and send to")
+                    .clicked()
+            {
+                self.view_as.open = true;
+            }
         });
+        // The account viewed in: the selected node's, else the first signed in.
+        let account = self
+            .tree
+            .selected
+            .as_deref()
+            .and_then(|k| self.tree.get(k))
+            .map(|n| n.account.clone())
+            .or_else(|| self.sessions.keys().min().cloned())
+            .unwrap_or_default();
+        self.view_as.ui(
+            ui,
+            &mut self.details.principals,
+            &account,
+            self.sessions.get(&account),
+            &self.backend,
+        );
         let identities_h = 70.0;
         let avail = (ui.available_height() - identities_h).max(80.0);
         egui::ScrollArea::vertical()
@@ -248,6 +272,14 @@ impl App {
             .auto_shrink([false, false])
             .show_rows(ui, 22.0, self.tree.rows().len(), |ui, range| {
                 let rows: Vec<tree::Row> = self.tree.rows()[range].to_vec();
+                let shown: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
+                self.view_as.want(
+                    &self.tree,
+                    &shown,
+                    &self.sessions,
+                    &self.backend,
+                    &mut self.activity,
+                );
                 for row in rows {
                     self.tree_row_ui(ui, &row);
                 }
@@ -316,6 +348,9 @@ impl App {
             } else {
                 let (badge, color) = kind_badge(kind, ui.visuals());
                 ui.label(RichText::new(badge).monospace().color(color));
+            }
+            if let Some(node) = self.tree.get(&row.key) {
+                self.view_as.badge_ui(ui, node);
             }
             let r = ui.selectable_label(selected, label.as_str());
             if r.clicked() {

@@ -94,6 +94,7 @@ const STEPS: &[Step] = &[
     ("4-access", |app, waited| {
         app.show_tab("Access");
         app.check_principal_for_tour("carol@northwind.example", "send");
+        app.view_as_for_tour("carol@northwind.example");
         waited > Duration::from_secs(3)
     }),
     ("5-send", |app, waited| {
@@ -122,6 +123,17 @@ const STEPS: &[Step] = &[
 impl App {
     pub fn show_tab(&mut self, label: &str) {
         self.details.show_tab(label);
+    }
+
+    /// Views the tree as `who` (as *View as…* and a pick do).
+    pub fn view_as_for_tour(&mut self, who: &str) {
+        if self.view_as.who.is_none()
+            && let Some(account) = self.sessions.keys().min().cloned()
+        {
+            self.view_as.open = true;
+            self.view_as.input = who.to_string();
+            self.view_as.view(&account, who);
+        }
     }
 
     pub fn check_principal_for_tour(&mut self, who: &str, action: &str) {
