@@ -71,7 +71,10 @@ impl ViewAs {
         }
         ui.horizontal(|ui| {
             let l = ui.label("View as");
-            let field = (ui.available_width() - 80.0).max(80.0);
+            // What the View and close buttons leave (the panel keeps its width: a field as wide
+            // as the panel would widen it a little on every frame).
+            let buttons = 90.0 + 3.0 * ui.spacing().item_spacing.x;
+            let field = (ui.available_width() - buttons).max(80.0);
             let source = Source {
                 account,
                 graph: session.and_then(|s| s.graph.clone()),
@@ -115,7 +118,13 @@ impl ViewAs {
         {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.weak(format!("Evaluating what {name} may reach…"));
+                // Cut, not widening the panel (a line in a row does not wrap).
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!("Evaluating what {name} may reach…")).weak(),
+                    )
+                    .truncate(),
+                );
             });
         } else {
             ui.add(

@@ -80,7 +80,7 @@ impl ValueRows {
     }
 
     /// A row: `name`, `value` as shown (a masked secret stays masked on hover too), and after
-    /// it the `buttons` (laid right to left: the first is rightmost).
+    /// it the `buttons` (left to right, at the right edge).
     pub fn row(
         &mut self,
         ui: &mut egui::Ui,
@@ -102,14 +102,23 @@ impl ValueRows {
                     ui.add(egui::Label::new(name).truncate());
                 },
             );
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                buttons(ui);
-                ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                    ui.add(egui::Label::new(value).truncate())
-                })
-                .inner
-            })
-            .inner
+            let mut shown = None;
+            at_right_end(
+                ui,
+                name,
+                |ui, room| {
+                    ui.allocate_ui_with_layout(
+                        egui::vec2(room, h),
+                        egui::Layout::left_to_right(egui::Align::Center),
+                        |ui| {
+                            ui.set_min_width(room);
+                            shown = Some(ui.add(egui::Label::new(value).truncate()));
+                        },
+                    );
+                },
+                buttons,
+            );
+            shown.expect("the value is drawn")
         });
         if shade {
             let rect = row.response.rect.expand2(egui::vec2(2.0, 1.0));
@@ -120,6 +129,41 @@ impl ValueRows {
         }
         row.inner
     }
+}
+
+/// The widgets `right` at the right end of a horizontal line, made left to right — so Tab visits
+/// them in the order they read (a right-to-left layout makes them, and Tab visits them,
+/// backwards) — after `left`, which is given the width left for it. Their width is the one they
+/// took on the last frame (a change redraws the frame before it is shown). In a wrapping line
+/// they go to the next line when they do not fit.
+pub fn at_right_end<R>(
+    ui: &mut egui::Ui,
+    id_salt: impl std::hash::Hash + std::fmt::Debug,
+    left: impl FnOnce(&mut egui::Ui, f32),
+    right: impl FnOnce(&mut egui::Ui) -> R,
+) -> R {
+    let id = ui.scope_id().with(("right-end", id_salt));
+    let last: f32 = ui.data(|d| d.get_temp(id)).unwrap_or(0.0);
+    let gap = ui.spacing().item_spacing.x;
+    // In a wrapping line, what does not fit goes to the next line, at its right end.
+    if ui.layout().main_wrap && ui.available_width() < last + gap {
+        ui.end_row();
+    }
+    let room = (ui.available_width() - last - gap).max(0.0);
+    let start = ui.cursor().min.x;
+    left(ui, room);
+    let used = ui.cursor().min.x - start;
+    if used < room {
+        ui.add_space(room - used);
+    }
+    let r = ui.horizontal(right);
+    let w = r.response.rect.width();
+    if (w - last).abs() > 0.5 {
+        ui.data_mut(|d| d.insert_temp(id, w));
+        ui.ctx()
+            .request_discard("a line's right end changed its width");
+    }
+    r.inner
 }
 
 /// Lays out `add` in exactly `width` (a dropdown whose label changes, cut to fit with

@@ -95,6 +95,26 @@ fn problems(h: &Harness<'static, App>, view: &str) -> Vec<String> {
             ));
         }
     }
+    // A button drawn over text hides it (and the text hides the button's edge).
+    let all = elements(h, true);
+    let (texts, inputs): (Vec<&Seen>, Vec<&Seen>) = all
+        .iter()
+        .filter(|s| s.visible.is_positive() && !s.what.starts_with("Splitter"))
+        .partition(|s| s.what.starts_with("Label"));
+    for t in &texts {
+        for i in &inputs {
+            let both = t.visible.intersect(i.visible);
+            if both.is_positive() && both.area() > 4.0 && !i.visible.contains_rect(t.visible) {
+                found.push(format!(
+                    "{view}: {} lies over {} ({:.0}×{:.0} px)",
+                    i.what,
+                    t.what,
+                    both.width(),
+                    both.height()
+                ));
+            }
+        }
+    }
     // Two panels' resize handles meet at a corner: not something a user clicks by mistake.
     let seen = elements(h, false);
     let shown: Vec<&Seen> = seen

@@ -102,6 +102,17 @@ fn view_as_marks_what_a_principal_may_listen_and_send_to_in_the_tree() {
     let mut rig = first_start();
     rig.wait_label("rg-relay");
     rig.browse_to_orders();
+    // The explorer's right edge: its resize handle (the one upright splitter).
+    let tree_right = |rig: &Rig| {
+        rig.harness
+            .query_all_by_role(egui::accesskit::Role::Splitter)
+            .map(|n| n.rect())
+            .find(|r| r.height() > r.width())
+            .expect("the explorer's resize handle")
+            .min
+            .x
+    };
+    let before = tree_right(&rig);
     rig.click("View as…");
     rig.type_into("View as", "carol");
     rig.wait_label_contains("Carol Chen  ·  user");
@@ -112,6 +123,14 @@ fn view_as_marks_what_a_principal_may_listen_and_send_to_in_the_tree() {
         .click();
     rig.harness.step();
     rig.wait_label_contains("Viewing as Carol Chen");
+    for _ in 0..30 {
+        rig.harness.step();
+    }
+    assert_eq!(
+        before,
+        tree_right(&rig),
+        "the explorer keeps its width with View as open"
+    );
     // Every entity of the namespace shown is marked, both ways; she may send to orders.
     rig.wait_label("Carol Chen may send on orders");
     let marks: Vec<String> = rig

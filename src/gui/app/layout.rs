@@ -16,18 +16,19 @@ impl App {
         apply_theme(&ctx, self.persisted.theme);
 
         egui::Panel::top("top").show(ui, |ui| self.top_bar_ui(ui));
-        egui::Panel::bottom("activity")
+        // The activity log's place is kept now (the bottom strip under both columns) and it is
+        // drawn last: Tab visits widgets in the order they are made, so it comes after the
+        // tree and the details, as it does on screen.
+        let activity_rect = egui::Panel::bottom("activity")
             .resizable(true)
             .default_size(140.0)
             .min_size(28.0)
             .show(ui, |ui| {
-                self.activity.ui(
-                    ui,
-                    &mut self.persisted.activity_open,
-                    &self.backend,
-                    &mut self.actions,
-                )
-            });
+                let rect = ui.max_rect();
+                ui.allocate_rect(rect, egui::Sense::hover());
+                rect
+            })
+            .inner;
         egui::Panel::left("tree")
             .resizable(true)
             .default_size(320.0)
@@ -47,6 +48,21 @@ impl App {
                 View::Console(id) => self.console_ui(ui, id),
             }
         });
+        ui.scope_builder(
+            egui::UiBuilder::new()
+                .id_salt("activity-log")
+                .max_rect(activity_rect)
+                .layout(egui::Layout::top_down(egui::Align::Min)),
+            |ui| {
+                ui.set_clip_rect(activity_rect.intersect(ui.clip_rect()));
+                self.activity.ui(
+                    ui,
+                    &mut self.persisted.activity_open,
+                    &self.backend,
+                    &mut self.actions,
+                )
+            },
+        );
         self.dialogs_ui(&ctx);
         self.toasts.show(&ctx);
         self.run_actions();
@@ -182,50 +198,55 @@ impl App {
             {
                 self.tree.set_filter("");
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let theme = match self.persisted.theme {
-                    Theme::System => "Theme: system",
-                    Theme::Light => "Theme: light",
-                    Theme::Dark => "Theme: dark",
-                };
-                if ui
-                    .button(theme)
-                    .on_hover_text("Follow the system, or pick light or dark")
-                    .clicked()
-                {
-                    self.persisted.theme = match self.persisted.theme {
-                        Theme::System => Theme::Light,
-                        Theme::Light => Theme::Dark,
-                        Theme::Dark => Theme::System,
+            crate::gui::widgets::at_right_end(
+                ui,
+                "top-bar",
+                |_, _| {},
+                |ui| {
+                    match &self.emulator {
+                        EmulatorState::Starting => {
+                            ui.spinner();
+                            ui.label("starting the local emulator…");
+                        }
+                        EmulatorState::Failed(e) => {
+                            ui.colored_label(ui.visuals().error_fg_color, "emulator failed")
+                                .on_hover_text(e.to_string());
+                        }
+                        _ => {}
+                    }
+                    if ui
+                        .button("Accounts")
+                        .on_hover_text("Accounts, tenants and subscriptions")
+                        .clicked()
+                    {
+                        self.accounts_window = !self.accounts_window;
+                    }
+                    if ui
+                        .button("Refresh")
+                        .on_hover_text("Reload the selected node (F5)")
+                        .clicked()
+                        && let Some(s) = self.tree.selected.clone()
+                    {
+                        self.actions.push(Command::Refresh(s));
+                    }
+                    let theme = match self.persisted.theme {
+                        Theme::System => "Theme: system",
+                        Theme::Light => "Theme: light",
+                        Theme::Dark => "Theme: dark",
                     };
-                }
-                if ui
-                    .button("Refresh")
-                    .on_hover_text("Reload the selected node (F5)")
-                    .clicked()
-                    && let Some(s) = self.tree.selected.clone()
-                {
-                    self.actions.push(Command::Refresh(s));
-                }
-                if ui
-                    .button("Accounts")
-                    .on_hover_text("Accounts, tenants and subscriptions")
-                    .clicked()
-                {
-                    self.accounts_window = !self.accounts_window;
-                }
-                match &self.emulator {
-                    EmulatorState::Starting => {
-                        ui.spinner();
-                        ui.label("starting the local emulator…");
+                    if ui
+                        .button(theme)
+                        .on_hover_text("Follow the system, or pick light or dark")
+                        .clicked()
+                    {
+                        self.persisted.theme = match self.persisted.theme {
+                            Theme::System => Theme::Light,
+                            Theme::Light => Theme::Dark,
+                            Theme::Dark => Theme::System,
+                        };
                     }
-                    EmulatorState::Failed(e) => {
-                        ui.colored_label(ui.visuals().error_fg_color, "emulator failed")
-                            .on_hover_text(e.to_string());
-                    }
-                    _ => {}
-                }
-            });
+                },
+            );
         });
     }
 

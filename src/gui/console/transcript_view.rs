@@ -38,7 +38,10 @@ pub(super) fn plot_ui(ui: &mut egui::Ui, c: &Console) {
 }
 
 pub(super) fn transcript_ui(ui: &mut egui::Ui, c: &mut Console) {
-    ui.horizontal(|ui| {
+    // Nothing runs under the detail pane beside it: the filters wrap, the rows are cut (each
+    // event is whole in the detail pane).
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+    ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut c.follow, "Follow");
         ui.label("Show:");
         for (f, label) in [

@@ -21,8 +21,9 @@ impl DetailsPanel {
             return;
         };
         let attached = key.starts_with("cs:");
-        // Header: name, kind, live badges, actions.
-        ui.horizontal(|ui| {
+        // Header: name, kind, live badges; under it the actions, as the portal's command bar
+        // (never pushed off by a long name, and Tab reaches them in the order they read).
+        ui.horizontal_wrapped(|ui| {
             ui.heading(&node.label);
             ui.weak(format!("({})", node.kind.noun()));
             if let Some(n) = &node.arm {
@@ -51,20 +52,20 @@ impl DetailsPanel {
                     None => {}
                 }
             }
-            let deletable = node.kind.is_entity() && !attached;
-            if node.kind == Kind::HybridConnection || deletable {
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if deletable
-                        && let Some(id) = node.arm.as_ref().map(|n| n.id.clone())
-                        && ui
-                            .button(format!("Delete this {}", node.kind.noun()))
-                            .clicked()
+        });
+        let deletable = node.kind.is_entity() && !attached;
+        if node.kind == Kind::HybridConnection || deletable {
+            ui.horizontal(|ui| {
+                if node.kind == Kind::HybridConnection {
+                    if ui
+                        .button("Listen")
+                        .on_hover_text("Open a Listen console on this hybrid connection")
+                        .clicked()
                     {
-                        cx.commands
-                            .push(Command::Confirm(Confirm::delete(&id, &key)));
-                    }
-                    if node.kind != Kind::HybridConnection {
-                        return;
+                        cx.commands.push(Command::OpenConsole {
+                            entity: key.clone(),
+                            listen: true,
+                        });
                     }
                     if ui
                         .button("Send")
@@ -76,19 +77,18 @@ impl DetailsPanel {
                             listen: false,
                         });
                     }
-                    if ui
-                        .button("Listen")
-                        .on_hover_text("Open a Listen console on this hybrid connection")
+                }
+                if deletable
+                    && let Some(id) = node.arm.as_ref().map(|n| n.id.clone())
+                    && ui
+                        .button(format!("Delete this {}", node.kind.noun()))
                         .clicked()
-                    {
-                        cx.commands.push(Command::OpenConsole {
-                            entity: key.clone(),
-                            listen: true,
-                        });
-                    }
-                });
-            }
-        });
+                {
+                    cx.commands
+                        .push(Command::Confirm(Confirm::delete(&id, &key)));
+                }
+            });
+        }
         let tabs = Tab::for_kind(node.kind, attached);
         if !tabs.contains(&self.tab) {
             self.tab = Tab::Overview;

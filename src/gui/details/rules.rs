@@ -50,24 +50,22 @@ impl DetailsPanel {
             let at_namespace =
                 !crate::access::is_same_or_below(&r.id, &entity_id) || node.kind == Kind::Namespace;
             egui::Frame::group(ui.style()).show(ui, |ui| {
+                // The button next to the name: a long list of rights never pushes it away.
                 ui.horizontal(|ui| {
                     ui.strong(&r.name);
-                    ui.label(r.rights.clone().unwrap_or_default().join(", "));
-                    ui.weak(if at_namespace && node.kind != Kind::Namespace {
-                        "namespace rule"
-                    } else {
-                        ""
-                    });
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui
-                            .small_button("Delete")
-                            .on_hover_text(format!("Delete rule {}", r.name))
-                            .clicked()
-                        {
-                            cx.commands
-                                .push(Command::Confirm(Confirm::delete(&r.id, key)));
-                        }
-                    });
+                    if ui
+                        .small_button("Delete")
+                        .on_hover_text(format!("Delete rule {}", r.name))
+                        .clicked()
+                    {
+                        cx.commands
+                            .push(Command::Confirm(Confirm::delete(&r.id, key)));
+                    }
+                    let mut rights = r.rights.clone().unwrap_or_default().join(", ");
+                    if at_namespace && node.kind != Kind::Namespace {
+                        rights.push_str(" · namespace rule");
+                    }
+                    ui.add(egui::Label::new(rights).truncate());
                 });
                 match self.keys.get(&rk).cloned() {
                     None => {
@@ -98,6 +96,7 @@ impl DetailsPanel {
                         ] {
                             let shown_value = RichText::new(masked(value, shown)).monospace();
                             rows.row(ui, label, shown_value, |ui| {
+                                copy_button(ui, value, &format!("{label} of {}", r.name));
                                 if let Some(s) = secondary
                                     && ui
                                         .small_button("Regenerate")
@@ -111,7 +110,6 @@ impl DetailsPanel {
                                         &r.id, key, s, &r.name,
                                     )));
                                 }
-                                copy_button(ui, value, &format!("{label} of {}", r.name));
                             });
                         }
                         let text = if shown { "Hide keys" } else { "Reveal keys" };
