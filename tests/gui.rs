@@ -5,6 +5,8 @@
 mod act;
 #[path = "gui/keyboard.rs"]
 mod keyboard;
+#[path = "gui/keyring.rs"]
+mod keyring;
 #[path = "gui/layout.rs"]
 mod layout;
 #[path = "gui/picker.rs"]
@@ -386,31 +388,9 @@ fn ctrl_k_searches_the_tree_as_you_type() {
 
 #[test]
 fn a_connection_string_attaches_a_namespace_and_listens_without_entra() {
-    use relay_explorer::arm::{ArmClient, DEFAULT_CONCURRENCY};
-    use relay_explorer::auth::{self, SignIn};
-    use relay_explorer::cloud::Cloud;
     let mut rig = first_start();
     rig.wait_label("rg-relay");
-    // The namespace's RootManageSharedAccessKey connection string, as the portal hands it out.
-    let ready = rig.ready();
-    let cloud = Cloud::from_ready(&ready);
-    let cs = rig._runtime.block_on(async {
-        let http = auth::http_client(&cloud).unwrap();
-        let sign_in = SignIn::client_secret(
-            cloud.clone(),
-            &ready.tenant_id,
-            &ready.admin.client_id,
-            &ready.admin.client_secret,
-        );
-        let credential = auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("t")), None)
-            .unwrap();
-        let arm = ArmClient::new(&cloud, &http, credential, DEFAULT_CONCURRENCY);
-        let rule = format!(
-            "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay/authorizationRules/RootManageSharedAccessKey",
-            ready.subscription_id
-        );
-        arm.list_keys(&rule).await.unwrap().primary_connection_string
-    });
+    let cs = rig.namespace_connection_string();
     rig.click("+ Add account");
     rig.click("Local emulator (built in)");
     rig.click("connection string");

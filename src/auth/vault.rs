@@ -106,9 +106,28 @@ impl Vault {
                 }
             }
         }
+        Self::without_keyring()
+    }
+
+    /// What a machine with no usable keyring at all gets: memory, with the warning that says so.
+    pub fn without_keyring() -> Self {
         Self::in_memory(
             "no OS keyring is available: secrets and sign-ins are kept for this session only (install and unlock a Secret Service such as gnome-keyring to keep them)",
         )
+    }
+
+    /// What a machine without a Secret Service gets: the kernel keyring where it can be used,
+    /// else memory with a warning (as `open` falls back).
+    pub fn fallback() -> Self {
+        Self::open_named("keyutils")
+    }
+
+    /// Where secrets go, as a sentence's end ("the kernel keyutils keyring", "memory only").
+    pub fn where_kept(&self) -> String {
+        match &self.backend {
+            Backend::Keyring { name, .. } => format!("the {name} keyring"),
+            Backend::Memory(_) => "memory, for this session only".to_string(),
+        }
     }
 
     pub fn in_memory(reason: &str) -> Self {

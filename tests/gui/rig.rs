@@ -266,3 +266,32 @@ impl Rig {
             .unwrap_or_default()
     }
 }
+
+impl Rig {
+    /// The demo namespace's RootManageSharedAccessKey connection string, as the portal hands it
+    /// out.
+    pub fn namespace_connection_string(&self) -> String {
+        use relay_explorer::arm::{ArmClient, DEFAULT_CONCURRENCY};
+        use relay_explorer::auth::{self, SignIn};
+        use relay_explorer::cloud::Cloud;
+        let ready = self.ready();
+        let cloud = Cloud::from_ready(&ready);
+        self._runtime.block_on(async {
+            let http = auth::http_client(&cloud).unwrap();
+            let sign_in = SignIn::client_secret(
+                cloud.clone(),
+                &ready.tenant_id,
+                &ready.admin.client_id,
+                &ready.admin.client_secret,
+            );
+            let credential =
+                auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("t")), None).unwrap();
+            let arm = ArmClient::new(&cloud, &http, credential, DEFAULT_CONCURRENCY);
+            let rule = format!(
+                "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay/authorizationRules/RootManageSharedAccessKey",
+                ready.subscription_id
+            );
+            arm.list_keys(&rule).await.unwrap().primary_connection_string
+        })
+    }
+}

@@ -113,14 +113,15 @@ impl App {
                     limit_notice(ui, value, limits::SECRET);
                 });
             };
+            let kept = self.options.vault.where_kept();
             match d.method {
                 AuthMethod::DeviceCode => {
-                    ui.weak("A person: you get a code to enter in a browser. The sign-in is kept in the OS keyring.");
+                    ui.weak(format!("A person: you get a code to enter in a browser. The sign-in is kept in {kept}."));
                     field(ui, "Tenant (optional)", &mut d.tenant, "contoso.onmicrosoft.com or its id", false);
                     field(ui, "Client id (optional)", &mut d.client_id, "default: the Azure CLI's", false);
                 }
                 AuthMethod::ClientSecret => {
-                    ui.weak("An app registration. The secret goes to the OS keyring, never to a file.");
+                    ui.weak(format!("An app registration. The secret goes to {kept}, never to a file."));
                     field(ui, "Tenant", &mut d.tenant, "id or domain", false);
                     field(ui, "Client id", &mut d.client_id, "the app's client (application) id", false);
                     field(ui, "Client secret", &mut d.secret, "", !d.show_secret);
@@ -142,11 +143,14 @@ impl App {
                     ui.weak("Reuses `az login` on this machine.");
                 }
                 AuthMethod::ConnectionString => {
-                    ui.weak("Attach one namespace or entity with a SAS connection string (kept in the OS keyring). No Entra sign-in.");
+                    ui.weak(format!("Attach one namespace or entity with a SAS connection string (kept in {kept}). No Entra sign-in."));
                     field(ui, "Connection string", &mut d.connection_string, "Endpoint=sb://…;SharedAccessKeyName=…;SharedAccessKey=…", !d.show_secret);
                     ui.checkbox(&mut d.show_secret, "Show the connection string");
                     ui.weak("Where it connects follows its endpoint: a localhost one is the local emulator.");
                 }
+            }
+            if let (Some(w), AuthMethod::DeviceCode | AuthMethod::ClientSecret | AuthMethod::ConnectionString) = (self.options.vault.warning(), d.method) {
+                ui.colored_label(egui::Color32::from_rgb(200, 150, 40), format!("Note: {w}."));
             }
             field(ui, "Display name (optional)", &mut d.label, "", false);
             if let Some(e) = &d.error {
