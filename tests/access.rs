@@ -33,19 +33,9 @@ fn verdict(emu: &TestEmulator, principal: &str, entity: &str, action: &str) -> (
 fn really_sends(emu: &TestEmulator, app: &str, entity: &str) -> Result<(), String> {
     let (cloud, _) = Cloud::from_ready_file(&emu.ready_file).unwrap();
     let shared = emu.shared();
-    let (host, listen_key) = {
+    let host = emu.namespace_host("northwind-relay");
+    let listen_key = {
         let world = shared.world.lock();
-        let ns = world
-            .resources
-            .values()
-            .find(|r| r.name == "northwind-relay")
-            .unwrap();
-        let host = ns.properties["serviceBusEndpoint"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("https://")
-            .trim_end_matches('/')
-            .to_string();
         let root = world
             .resources
             .values()
@@ -55,7 +45,7 @@ fn really_sends(emu: &TestEmulator, app: &str, entity: &str) -> Result<(), Strin
                 )
             })
             .unwrap();
-        (host, root.keys.clone().unwrap().primary)
+        root.keys.clone().unwrap().primary
     };
     let p = emu.principal(app);
     emu.block_on(async {

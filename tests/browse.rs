@@ -311,3 +311,58 @@ fn entities_rules_and_keys_are_managed_through_the_client() {
         assert_eq!(signalr[0]["identity"]["type"], "SystemAssigned");
     });
 }
+
+/// `send` and `listen` with a device-code sign-in kept from an earlier run say whose it is
+/// (the keyring may hold another person's sign-in than the user thinks).
+#[test]
+fn send_and_listen_say_which_kept_sign_in_they_use() {
+    let emu = TestEmulator::start();
+    device_code_run(&emu, "Alice Ahmed", true);
+    let namespace = emu.namespace_host("northwind-relay");
+    let said = "as Alice Ahmed (alice@northwind.example), a device-code sign-in kept in";
+    let mut cmd = emu.cli(&[
+        "send",
+        "--namespace",
+        &namespace,
+        "--entity",
+        "no-such-entity",
+        "--message",
+        "hi",
+        "--auth",
+        "device-code",
+    ]);
+    let out = run(&mut cmd);
+    let err = stderr(&out);
+    assert!(err.contains(said), "send: {err}");
+    assert!(!err.contains("To sign in"), "send: {err}");
+    // A listener runs until stopped: its first line says it, then it is stopped.
+    let mut cmd = emu.cli(&[
+        "listen",
+        "--namespace",
+        &namespace,
+        "--entity",
+        "orders",
+        "--auth",
+        "device-code",
+    ]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Kill(cmd.spawn().unwrap());
+    let mut err = BufReader::new(child.0.stderr.take().unwrap());
+    let (mut line, started) = (String::new(), Instant::now());
+    while !line.contains(said) {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "listen ended: {line}"
+        );
+        assert!(!line.contains("To sign in"), "listen: {line}");
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+}

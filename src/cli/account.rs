@@ -55,6 +55,8 @@ pub struct Session {
     pub http: reqwest::Client,
     pub credential: Arc<dyn azure_core::credentials::TokenCredential>,
     pub ready: Option<ReadyInfo>,
+    /// Where sign-ins and secrets are kept ("the kernel keyutils keyring").
+    pub kept_in: String,
 }
 
 fn print_prompt(p: &DeviceCodePrompt) {
@@ -111,6 +113,7 @@ impl CredentialArgs {
                 .filter(|s| !s.is_empty()),
             managed_identity,
         };
+        let kept_in = vault.where_kept();
         let prompt: auth::PromptFn = Arc::new(print_prompt);
         let credential =
             auth::credential(&sign_in, &http, vault, Some(prompt)).context("cannot sign in")?;
@@ -119,6 +122,7 @@ impl CredentialArgs {
             http,
             credential,
             ready,
+            kept_in,
         })
     }
 }

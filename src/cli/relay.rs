@@ -30,6 +30,45 @@ struct Target {
     token: TokenSource,
     connector: tokio_tungstenite::Connector,
     http: reqwest::Client,
+    /// Where an Entra sign-in is kept.
+    kept_in: Option<String>,
+}
+
+impl Target {
+    /// With a device-code sign-in kept from an earlier run, says whose it is (on stderr): the
+    /// keyring may hold another person's than the user thinks. The token asked for is the one
+    /// the connection presents, so it costs no extra request.
+    async fn say_whose(&self, credentials: &CredentialArgs) {
+        let (TokenSource::Entra { credential, scope }, Some(kept_in)) =
+            (&self.token, &self.kept_in)
+        else {
+            return;
+        };
+        if credentials.auth != AuthMethod::DeviceCode {
+            return;
+        }
+        let Ok(token) = credential.get_token(&[scope.as_str()], None).await else {
+            return; // the connection reports why
+        };
+        let Some(claims) = crate::auth::jwt::unverified_claims(token.token.secret()) else {
+            return;
+        };
+        let s = |k: &str| claims[k].as_str().map(str::to_string);
+        let name = s("name").unwrap_or_default();
+        let login = s("upn")
+            .or_else(|| s("preferred_username"))
+            .or_else(|| s("unique_name"))
+            .unwrap_or_default();
+        let who = match (name.is_empty(), login.is_empty()) {
+            (false, false) => format!("{name} ({login})"),
+            (true, false) => login,
+            (false, true) => name,
+            (true, true) => s("oid").unwrap_or_else(|| "an unnamed user".into()),
+        };
+        eprintln!(
+            "relay-explorer: as {who}, a device-code sign-in kept in {kept_in} (another person: --tenant or --client-id, or forget it in the keyring)"
+        );
+    }
 }
 
 impl TargetArgs {
@@ -51,6 +90,7 @@ impl TargetArgs {
                 token,
                 connector,
                 http,
+                kept_in: None,
             });
         }
         let (Some(ns), Some(entity)) = (&self.namespace, &self.entity) else {
@@ -59,6 +99,7 @@ impl TargetArgs {
             );
         };
         let endpoint = Endpoint::new(ns, entity)?;
+        let mut kept_in = None;
         let token = if anonymous {
             TokenSource::Anonymous
         } else {
@@ -66,6 +107,7 @@ impl TargetArgs {
                 bail!("--auth connection-string needs --connection-string CS");
             }
             let session = self.credentials.session()?;
+            kept_in = Some(session.kept_in);
             TokenSource::Entra {
                 credential: session.credential,
                 scope: session.cloud.relay_scope.clone(),
@@ -76,6 +118,7 @@ impl TargetArgs {
             token,
             connector,
             http,
+            kept_in,
         })
     }
 }
@@ -136,6 +179,7 @@ pub fn listen(args: ListenArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let target = args.target.resolve(false)?;
+        target.say_whose(&args.target.credentials).await;
         let entity = target.endpoint.entity.clone();
         let (handle, mut events) = listener::spawn(
             target.endpoint.clone(),
@@ -297,6 +341,7 @@ pub fn send(args: SendArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let target = args.target.resolve(args.anonymous)?;
+        target.say_whose(&args.target.credentials).await;
         if args.http {
             let body = match (&args.body, &args.body_file) {
                 (Some(b), _) => b.clone().into_bytes(),

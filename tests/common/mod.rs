@@ -55,6 +55,23 @@ impl TestEmulator {
             .unwrap_or_else(|| panic!("no principal {name}"))
     }
 
+    /// A namespace's `HOST:PORT`, from its Service Bus endpoint.
+    pub fn namespace_host(&self, name: &str) -> String {
+        let shared = self.shared();
+        let world = shared.world.lock();
+        let ns = world
+            .resources
+            .values()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no namespace {name}"));
+        ns.properties["serviceBusEndpoint"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("https://")
+            .trim_end_matches('/')
+            .to_string()
+    }
+
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.runtime.block_on(f)
     }
