@@ -294,3 +294,27 @@ fn buttons_stay_put_when_a_dropdown_changes_its_label() {
         "Start moved when the identity changed"
     );
 }
+
+#[test]
+fn the_explorer_keeps_its_width_across_window_resizes() {
+    let mut rig = first_start();
+    rig.wait_label("rg-relay");
+    rig.browse_to_orders();
+    let tree_right = |rig: &mut Rig| {
+        for _ in 0..6 {
+            rig.harness.step();
+        }
+        rig.harness
+            .query_all_by_role(Role::Splitter)
+            .map(|n| n.rect())
+            .find(|r| r.height() > r.width())
+            .expect("the explorer's resize handle")
+            .min
+            .x
+    };
+    let wide = tree_right(&mut rig);
+    for size in [[800.0, 500.0], [1280.0, 800.0], [1024.0, 700.0]] {
+        rig.harness.set_size(egui::vec2(size[0], size[1]));
+        assert_eq!(tree_right(&mut rig), wide, "at {size:?}");
+    }
+}
