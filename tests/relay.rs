@@ -193,6 +193,37 @@ fn entra_identities_listen_and_send_by_their_roles() {
     });
 }
 
+/// The Relay SDKs ask for `https://relay.azure.net//.default` (the resource with its slash, then
+/// `/.default`): Azure issues a token for it that the relay takes, and so does the emulator.
+#[test]
+fn the_relay_sdks_double_slash_scope_gets_a_token_the_relay_takes() {
+    let rig = Rig::new();
+    rig.emu.block_on(async {
+        let _l = rig
+            .echo_listener(
+                "orders",
+                rig.sas("hybridconnections/orders/authorizationrules/listen-only"),
+            )
+            .await;
+        let TokenSource::Entra { credential, .. } = rig.entra("orders-backend") else {
+            unreachable!()
+        };
+        let token = TokenSource::Entra {
+            credential,
+            scope: "https://relay.azure.net//.default".into(),
+        };
+        let connector = tls_connector(Some(&rig.cloud)).unwrap();
+        let mut s = listener::connect(&rig.endpoint("orders"), &token, connector, "", &[], &[])
+            .await
+            .expect("the token for the double-slash scope is taken");
+        s.send(Message::Text("sdk scope".into())).await.unwrap();
+        assert_eq!(
+            s.next().await.unwrap().unwrap(),
+            Message::Text("sdk scope".into())
+        );
+    });
+}
+
 #[test]
 fn refusals_say_why() {
     let rig = Rig::new();

@@ -147,6 +147,24 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The audience of a token for `resource`: a resource Azure knows, as it was asked for; the
+    /// emulator's own Graph and Resource Manager URLs stand for Azure's (the Azure CLI asks for
+    /// `microsoftGraphResourceId` of /metadata/endpoints, the Node ARM clients for
+    /// `${endpoint}/.default`); Graph's application id for Graph. None: not a resource here.
+    pub fn audience_of(&self, resource: &str) -> Option<String> {
+        let bare = resource.trim_end_matches('/');
+        let same = |url: &str| bare.eq_ignore_ascii_case(url.trim_end_matches('/'));
+        if entra::KNOWN_RESOURCES.iter().any(|k| same(k)) {
+            Some(resource.to_string())
+        } else if same("00000003-0000-0000-c000-000000000000") || same(&self.endpoints.graph) {
+            Some("https://graph.microsoft.com".to_string())
+        } else if same(&self.endpoints.resource_manager) {
+            Some("https://management.azure.com".to_string())
+        } else {
+            None
+        }
+    }
+
     /// Notes that the world changed (call it after the change, with the world unlocked); the
     /// background writer picks it up at once. Answer the request only after [`Shared::durable`].
     pub fn mark_dirty(&self) {
@@ -264,6 +282,14 @@ pub(crate) fn tls_server(
     Ok(server)
 }
 
+/// The same TLS identity offering HTTP/1.1 alone: a namespace speaks HTTP/1.1, as the relay does
+/// (HTTP/2 has no reason phrase, and the relay's HTTP is 1.1).
+fn http1_only(tls: &RustlsConfig) -> RustlsConfig {
+    let mut config = (*tls.get_inner()).clone();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    RustlsConfig::from_config(Arc::new(config))
+}
+
 fn bind(addr: IpAddr, port: u16) -> Result<TcpListener> {
     let listener = TcpListener::bind((addr, port)).with_context(|| {
         format!("cannot listen on {addr}:{port}; is another emulator running? Pick other ports with --port, or 0 for free ones")
@@ -337,7 +363,7 @@ pub async fn start(options: Options) -> Result<RunningEmulator> {
         identity_header: resources::new_client_secret(),
         device_codes: Mutex::new(HashMap::new()),
         listener_counts: Mutex::new(HashMap::new()),
-        relay: relay::RelayEndpoints::new(options.bind, host, tls.clone()),
+        relay: relay::RelayEndpoints::new(options.bind, host, http1_only(&tls)),
         hub: hub::Hub::default(),
         options: options.clone(),
         changes: AtomicU64::new(1),

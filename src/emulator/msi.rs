@@ -102,11 +102,7 @@ fn serve(shared: &Shared, style: Style, query: &HashMap<String, String>) -> Resp
         };
         return error(style, StatusCode::BAD_REQUEST, message);
     };
-    let bare = resource.trim_end_matches('/');
-    if !super::entra::KNOWN_RESOURCES
-        .iter()
-        .any(|k| k.eq_ignore_ascii_case(bare))
-    {
+    let Some(audience) = shared.audience_of(resource) else {
         return error(
             style,
             StatusCode::BAD_REQUEST,
@@ -114,7 +110,7 @@ fn serve(shared: &Shared, style: Style, query: &HashMap<String, String>) -> Resp
                 "AADSTS500011: The resource principal named {resource} was not found in the tenant."
             ),
         );
-    }
+    };
     let principal = Principal::App {
         object_id: mi.object_id.clone(),
         client_id: mi.client_id.clone(),
@@ -125,7 +121,7 @@ fn serve(shared: &Shared, style: Style, query: &HashMap<String, String>) -> Resp
     let lifetime = shared.options.token_lifetime;
     let (token, exp) = match shared
         .tokens
-        .access_token(&tid, &principal, resource, lifetime)
+        .access_token(&tid, &principal, &audience, lifetime)
     {
         Ok(t) => t,
         Err(e) => {

@@ -2,7 +2,7 @@
 
 import requests
 
-from helpers import admin
+from helpers import admin, claims
 
 
 def graph(info, credential=None):
@@ -45,3 +45,35 @@ def test_lookups_and_errors(emulator, info):
     assert r.status_code == 404 and r.json()["error"]["code"] == "Request_ResourceNotFound"
     assert s.get(f"{base}/me").status_code == 400  # app-only token
     assert requests.get(f"{base}/users/{uami['object_id']}").status_code == 401
+
+
+def test_the_emulators_own_graph_and_arm_urls_are_aliases_of_azures_audiences(emulator, info, monkeypatch):
+    """The Azure CLI asks for a token for `microsoftGraphResourceId` of /metadata/endpoints (the
+    emulator's Graph URL) and calls that same URL; the Node ARM clients ask for
+    `${endpoint}/.default`. Azure's audiences are https://graph.microsoft.com and
+    https://management.azure.com: the emulator takes its own URLs as aliases of them."""
+    from azure.identity import ManagedIdentityCredential
+
+    cred = admin(info)
+    uami = emulator.principal("id-orders-sender")
+    for scope in (f"{info['graph']}/.default", f"{info['graph']}//.default"):
+        token = cred.get_token(scope).token
+        assert claims(token)["aud"] == "https://graph.microsoft.com", scope
+        r = requests.get(
+            f"{info['graph']}/v1.0/servicePrincipals",
+            params={"$filter": f"appId eq '{uami['client_id']}'"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 200, r.text
+    token = cred.get_token(f"{info['resource_manager']}/.default").token
+    assert claims(token)["aud"] == "https://management.azure.com"
+    r = requests.get(
+        f"{info['resource_manager']}/subscriptions?api-version=2022-12-01",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200, r.text
+    # The managed-identity endpoint too.
+    monkeypatch.setenv("IDENTITY_ENDPOINT", info["managed_identity"]["endpoint"])
+    monkeypatch.setenv("IDENTITY_HEADER", info["managed_identity"]["header"])
+    token = ManagedIdentityCredential().get_token(info["graph"]).token
+    assert claims(token)["aud"] == "https://graph.microsoft.com"

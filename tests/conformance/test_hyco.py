@@ -140,6 +140,31 @@ def test_hyco_https_listener_with_our_sender_and_plain_https(info, entity, size,
         listener.wait(10)
 
 
+def test_a_listeners_reason_phrase_reaches_the_sender_over_http_1_1(info, entity):
+    """hyco-https `writeHead(202, 'Taken')` reaches a sender as `202 Taken` (the relay passes the
+    listener's statusDescription on), and the namespace port speaks HTTP/1.1 as the relay does,
+    even to a client that offers HTTP/2."""
+    import socket
+    import ssl
+
+    k = entity["keys"]["listen"]
+    listener = node("hyco_https_listener.js", listen_url(entity), f"http://localhost/{entity['name']}", k.key_name, k.primary_key)
+    try:
+        wait_for_line(listener, "listening")
+        token = cli(info, "sas", "--connection-string", entity["keys"]["send"].primary_connection_string).stdout.strip()
+        r = requests.get(f"https://{entity['host']}/{entity['name']}/taken", headers={"ServiceBusAuthorization": token}, timeout=30)
+        assert (r.status_code, r.reason) == (202, "Taken")
+        assert r.raw.version == 11
+    finally:
+        listener.stdin.close()
+        listener.wait(10)
+    host, port = entity["host"].rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=os.environ["REQUESTS_CA_BUNDLE"])
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    with socket.create_connection((host, int(port)), timeout=10) as raw, ctx.wrap_socket(raw, server_hostname=host) as tls:
+        assert tls.selected_alpn_protocol() == "http/1.1"
+
+
 @pytest.mark.parametrize("size", [0, 1, 64 * 1024, 1024 * 1024])
 def test_our_http_listener_with_plain_https(info, entity, size):
     ours = our_listener(info, "--http", "--echo", "--connection-string", entity["keys"]["listen"].primary_connection_string)

@@ -12,6 +12,12 @@ const server = https.createRelayedServer(
     const finish = () => {
       if (done) return;
       done = true;
+      // A path with /taken: a status with its own reason phrase, as a listener may give one.
+      if (req.url.includes('/taken')) {
+        res.writeHead(202, 'Taken', { 'X-Method': req.method });
+        res.end();
+        return;
+      }
       res.setHeader('Content-Type', 'application/octet-stream');
       res.setHeader('X-Method', req.method);
       res.setHeader('X-Url', req.url);

@@ -90,7 +90,7 @@ pub(super) fn device_code_grant(
                     "The user account does not exist in the directory.",
                 );
             };
-            let (resource, scope) = match resource_of(&entry.scope) {
+            let (resource, scope) = match resource_of(shared, &entry.scope) {
                 Ok(r) => r,
                 Err(r) => return r,
             };

@@ -150,7 +150,7 @@ async fn keys(State(shared): State<Arc<Shared>>, Path(tenant): Path<String>) -> 
 }
 
 /// The resource a scope string asks for, and the scope to echo back.
-fn resource_of(scope: &str) -> Result<(String, String), Response> {
+pub(super) fn resource_of(shared: &Shared, scope: &str) -> Result<(String, String), Response> {
     let wanted: Vec<&str> = scope
         .split_whitespace()
         .filter(|s| !RESERVED_SCOPES.iter().any(|r| r.eq_ignore_ascii_case(s)))
@@ -172,10 +172,7 @@ fn resource_of(scope: &str) -> Result<(String, String), Response> {
             }
         },
     };
-    let bare = resource.trim_end_matches('/');
-    if !KNOWN_RESOURCES.iter().any(|k| k.eq_ignore_ascii_case(bare))
-        && !bare.eq_ignore_ascii_case("00000003-0000-0000-c000-000000000000")
-    {
+    let Some(resource) = shared.audience_of(&resource) else {
         return Err(aad_error(
             StatusCode::BAD_REQUEST,
             "invalid_resource",
@@ -184,11 +181,6 @@ fn resource_of(scope: &str) -> Result<(String, String), Response> {
                 "The resource principal named {resource} was not found in the tenant named Northwind Traders. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
             ),
         ));
-    }
-    let resource = if bare.eq_ignore_ascii_case("00000003-0000-0000-c000-000000000000") {
-        "https://graph.microsoft.com".to_string()
-    } else {
-        resource
     };
     Ok((resource, one.to_string()))
 }
@@ -235,7 +227,7 @@ async fn device_code(
         Some(true) => {}
     }
     let scope = form.get("scope").cloned().unwrap_or_default();
-    if let Err(r) = resource_of(&scope) {
+    if let Err(r) = resource_of(&shared, &scope) {
         return r;
     }
     let device_code = random_code(
@@ -356,10 +348,11 @@ fn client_credentials(shared: &Shared, tid: &str, form: &HashMap<String, String>
             "The request body must contain the following parameter: 'client_id'.",
         );
     };
-    let (resource, scope) = match resource_of(form.get("scope").map(String::as_str).unwrap_or("")) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (resource, scope) =
+        match resource_of(shared, form.get("scope").map(String::as_str).unwrap_or("")) {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
     if !scope.ends_with("/.default") {
         return aad_error(
             StatusCode::BAD_REQUEST,
@@ -510,10 +503,11 @@ fn refresh_token_grant(shared: &Shared, tid: &str, form: &HashMap<String, String
             "The request body must contain the following parameter: 'refresh_token'.",
         );
     };
-    let (resource, scope) = match resource_of(form.get("scope").map(String::as_str).unwrap_or("")) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let (resource, scope) =
+        match resource_of(shared, form.get("scope").map(String::as_str).unwrap_or("")) {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
     let principal = {
         let world = shared.world.lock();
         let Some(grant) = world.refresh_tokens.get(&refresh_key(token)) else {

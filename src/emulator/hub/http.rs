@@ -174,7 +174,16 @@ fn relayed_response(st: &NamespaceState, reply: HttpReply) -> Response {
     }
     let host = st.shared.endpoints.host.clone();
     response = response.header("via", format!("1.1 {host}"));
-    let _ = reply.description;
+    // The listener's statusDescription is the reason phrase the sender reads (`202 Taken`);
+    // one that could not be a reason phrase (a control character) leaves the standard one.
+    if let Some(phrase) = reply
+        .description
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .and_then(|d| hyper::ext::ReasonPhrase::try_from(d.as_bytes().to_vec()).ok())
+    {
+        response = response.extension(phrase);
+    }
     response
         .body(Body::from(Bytes::from(reply.body)))
         .unwrap_or_else(|_| {
