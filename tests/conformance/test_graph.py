@@ -77,3 +77,44 @@ def test_the_emulators_own_graph_and_arm_urls_are_aliases_of_azures_audiences(em
     monkeypatch.setenv("IDENTITY_HEADER", info["managed_identity"]["header"])
     token = ManagedIdentityCredential().get_token(info["graph"]).token
     assert claims(token)["aud"] == "https://graph.microsoft.com"
+
+
+def test_the_paths_and_queries_the_azure_cli_and_the_sdks_send_for_principals(emulator, info):
+    """az ad sp show --id <appId> (servicePrincipals(appId='…')), az role assignment list's
+    principal lookups, the SDKs' checkMemberGroups / getMemberObjects, /organization, $select,
+    $count with ConsistencyLevel: eventual — each as Graph answers it."""
+    s, base = graph(info)
+    app = emulator.principal("orders-backend")
+    carol = emulator.principal("Carol Chen")
+    eng = emulator.principal("Engineering")
+    team = emulator.principal("Platform Team")
+    r = s.get(f"{base}/servicePrincipals(appId='{app['client_id']}')")
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == app["object_id"]
+    assert s.get(f"{base}/servicePrincipals(appId='00000000-0000-0000-0000-00000000dead')").status_code == 404
+    found = s.get(f"{base}/servicePrincipals", params={"$filter": f"servicePrincipalNames/any(c:c eq '{app['client_id']}')"}).json()["value"]
+    assert [f["id"] for f in found] == [app["object_id"]]
+    users = s.get(f"{base}/users", params={"$filter": f"userPrincipalName eq '{carol['username']}'"}).json()["value"]
+    assert [u["id"] for u in users] == [carol["object_id"]]
+    # Group membership, transitively (Carol is in Platform Team, which is in Engineering).
+    r = s.post(f"{base}/users/{carol['object_id']}/checkMemberGroups", json={"groupIds": [eng["object_id"], emulator.principal("Order Senders")["object_id"]]})
+    assert r.status_code == 200, r.text
+    assert r.json()["value"] == [eng["object_id"]]
+    r = s.post(f"{base}/directoryObjects/{carol['object_id']}/getMemberObjects", json={"securityEnabledOnly": True})
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["value"]) == sorted([eng["object_id"], team["object_id"]])
+    # The tenant.
+    org = s.get(f"{base}/organization").json()["value"]
+    assert org[0]["id"] == info["tenant_id"] and any(d["isDefault"] for d in org[0]["verifiedDomains"])
+    # $select keeps what was asked for.
+    one = s.get(f"{base}/users/{carol['object_id']}", params={"$select": "displayName,id"}).json()
+    assert {k for k in one if not k.startswith("@odata")} == {"displayName", "id"}
+    listed = s.get(f"{base}/groups", params={"$select": "id"}).json()["value"]
+    assert listed and all({k for k in g if not k.startswith("@odata")} == {"id"} for g in listed)
+    # $count needs ConsistencyLevel: eventual, as in Graph.
+    r = s.get(f"{base}/users", params={"$count": "true"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "Request_BadRequest", r.text
+    r = s.get(f"{base}/users", params={"$count": "true"}, headers={"ConsistencyLevel": "eventual"})
+    assert r.status_code == 200 and r.json()["@odata.count"] == len(r.json()["value"])
+    r = s.get(f"{base}/users/$count", headers={"ConsistencyLevel": "eventual"})
+    assert r.status_code == 200 and int(r.text) == len(s.get(f"{base}/users").json()["value"])

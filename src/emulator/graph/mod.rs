@@ -13,9 +13,11 @@ use axum::response::{IntoResponse, Json, Response};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::odata;
 use super::tokens::Caller;
 use super::world::World;
+
+mod lists;
+mod members;
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
@@ -26,7 +28,7 @@ const GRAPH_AUDIENCES: &[&str] = &[
     "00000003-0000-0000-c000-000000000000",
 ];
 
-fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(super) fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     (
         status,
         Json(
@@ -40,7 +42,7 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn not_found(id: &str) -> Response {
+pub(super) fn not_found(id: &str) -> Response {
     graph_error(
         StatusCode::NOT_FOUND,
         "Request_ResourceNotFound",
@@ -178,29 +180,29 @@ async fn handle(
     };
     let world = shared.world.lock();
 
-    // `/me` is an alias of the signed-in user.
-    let me;
-    let rest: Vec<&str> = if rest.first() == Some(&"me") {
-        if !caller.is_user {
-            return graph_error(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "/me request is only valid with delegated authentication flow.",
-            );
-        }
-        me = caller.object_id.clone();
-        let mut v = vec!["users", me.as_str()];
-        v.extend(&rest[1..]);
-        v
-    } else {
-        rest.to_vec()
+    let resolved = match aliases(&world, &caller, rest) {
+        Ok(r) => r,
+        Err(response) => return response,
     };
+    let rest: Vec<&str> = resolved.iter().map(String::as_str).collect();
 
     match (method.clone(), rest.as_slice()) {
         (Method::POST, ["directoryObjects", "getByIds"]) => get_by_ids(&world, &body),
         (Method::GET, [kind @ ("users" | "groups" | "servicePrincipals")]) => {
-            list_principals(&shared, &world, kind, &query)
+            lists::list_principals(&shared, &world, kind, &query, &headers)
         }
+        (Method::GET, [kind @ ("users" | "groups" | "servicePrincipals"), "$count"]) => {
+            lists::count(&world, kind, &headers)
+        }
+        (Method::GET, ["organization"]) => members::organization(&world),
+        (
+            Method::POST,
+            [
+                "users" | "groups" | "servicePrincipals" | "directoryObjects",
+                id,
+                action @ ("checkMemberGroups" | "getMemberObjects" | "getMemberGroups"),
+            ],
+        ) => members::membership(&world, id, action, &body),
         (
             Method::GET,
             [
@@ -222,7 +224,7 @@ async fn handle(
                     o["@odata.context"] = json!(format!(
                         "https://graph.microsoft.com/v1.0/$metadata#{kind}/$entity"
                     ));
-                    Json(o).into_response()
+                    Json(lists::selected(o, &query)).into_response()
                 }
                 _ => not_found(&id),
             }
@@ -279,6 +281,28 @@ async fn handle(
     }
 }
 
+/// The path with Graph's aliases resolved: `/me` (the signed-in user; delegated tokens only) and
+/// `servicePrincipals(appId='…')` (what `az ad sp show --id` sends: the one with that client id).
+fn aliases(world: &World, caller: &Caller, rest: &[&str]) -> Result<Vec<String>, Response> {
+    let mut path: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+    if rest.first() == Some(&"me") {
+        if !caller.is_user {
+            return Err(graph_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "/me request is only valid with delegated authentication flow.",
+            ));
+        }
+        path.splice(0..1, ["users".to_string(), caller.object_id.clone()]);
+    } else if let Some(app_id) = rest.first().and_then(|s| members::app_id_key(s)) {
+        let Some(id) = members::sp_by_app_id(world, &app_id) else {
+            return Err(not_found(&app_id));
+        };
+        path.splice(0..1, ["servicePrincipals".to_string(), id]);
+    }
+    Ok(path)
+}
+
 /// `POST /directoryObjects/getByIds`: up to 1,000 objects by id, of the types asked for.
 fn get_by_ids(world: &World, body: &[u8]) -> Response {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
@@ -327,131 +351,6 @@ fn get_by_ids(world: &World, body: &[u8]) -> Response {
         })
         .collect();
     collection("directoryObjects", items)
-}
-
-/// The properties a `$filter` may compare, by collection (those Graph lets clients filter on).
-fn filterable(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "users" => &[
-            "id",
-            "displayName",
-            "userPrincipalName",
-            "mail",
-            "givenName",
-            "surname",
-        ],
-        "groups" => &["id", "displayName"],
-        _ => &[
-            "id",
-            "displayName",
-            "appId",
-            "servicePrincipalNames",
-            "servicePrincipalType",
-        ],
-    }
-}
-
-/// `GET /users`, `/groups` or `/servicePrincipals`: all, or those a `$filter` keeps (`eq`,
-/// `startswith`, `any`, joined by `or`; Graph compares ignoring case), a page of `$top`
-/// (Graph's default 100, at most 999) with an `@odata.nextLink` to the rest. Any other filter
-/// is Graph's `Request_UnsupportedQuery`, never a silent full list.
-fn list_principals(
-    shared: &Shared,
-    world: &World,
-    kind: &str,
-    query: &HashMap<String, String>,
-) -> Response {
-    let ids: Vec<&str> = match kind {
-        "users" => world.users.iter().map(|u| u.object_id.as_str()).collect(),
-        "groups" => world.groups.iter().map(|g| g.object_id.as_str()).collect(),
-        _ => world
-            .applications
-            .iter()
-            .map(|a| a.object_id.as_str())
-            .chain(
-                world
-                    .managed_identities
-                    .iter()
-                    .map(|m| m.object_id.as_str()),
-            )
-            .collect(),
-    };
-    let all = ids.into_iter().filter_map(|id| directory_object(world, id));
-    let items: Vec<Value> = match query.get("$filter") {
-        None => all.collect(),
-        Some(text) => {
-            let unsupported = |what: String| {
-                graph_error(
-                    StatusCode::BAD_REQUEST,
-                    "Request_UnsupportedQuery",
-                    &format!(
-                        "Unsupported query: {what} in $filter={}. On /{kind} this emulator supports eq, startswith and any on {}, joined by 'or'.",
-                        excerpt(text),
-                        filterable(kind).join(", ")
-                    ),
-                )
-            };
-            let filter = match odata::parse(text) {
-                Ok(f) => f,
-                Err(what) => return unsupported(excerpt(&what)),
-            };
-            if let Some(c) = filter
-                .0
-                .iter()
-                .find(|c| !filterable(kind).contains(&c.property()))
-            {
-                return unsupported(format!("the property '{}'", excerpt(c.property())));
-            }
-            all.filter(|o| filter.matches(o)).collect()
-        }
-    };
-    let top = match query.get("$top").map(|t| t.parse::<usize>()) {
-        None => 100,
-        Some(Ok(t @ 1..=999)) => t,
-        Some(_) => {
-            return graph_error(
-                StatusCode::BAD_REQUEST,
-                "Request_BadRequest",
-                &format!(
-                    "Invalid page size specified: '{}'. Must be between 1 and 999 inclusive.",
-                    excerpt(&query["$top"])
-                ),
-            );
-        }
-    };
-    let skip: usize = query
-        .get("$skiptoken")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
-        .min(items.len());
-    let end = (skip + top).min(items.len());
-    let mut body = json!({
-        "@odata.context": format!("https://graph.microsoft.com/v1.0/$metadata#{kind}"),
-        "value": items[skip..end],
-    });
-    if end < items.len() {
-        let mut url = url::Url::parse(&format!("{}/v1.0/{kind}", shared.endpoints.graph))
-            .expect("the Graph endpoint is a valid URL");
-        {
-            let mut q = url.query_pairs_mut();
-            for (k, v) in query {
-                if k != "$skiptoken" {
-                    q.append_pair(k, v);
-                }
-            }
-            q.append_pair("$skiptoken", &end.to_string());
-        }
-        body["@odata.nextLink"] = json!(url.to_string());
-    }
-    Json(body).into_response()
-}
-
-/// At most 80 characters of what a client sent, for an error message.
-fn excerpt(s: &str) -> String {
-    match s.char_indices().nth(80) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
 }
 
 /// `GET /groups/{id}/members` or `/transitiveMembers`.
