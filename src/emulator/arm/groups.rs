@@ -13,6 +13,15 @@ pub(super) fn subscription_route(
         [] => render::subscription(shared, req, sub),
         ["locations"] => render::locations(shared, req, sub),
         [rgs] if eq(rgs, "resourceGroups") => list_resource_groups(shared, req, sub),
+        [providers] if eq(providers, "providers") => {
+            super::generic::list_providers(shared, req, sub)
+        }
+        [resources] if eq(resources, "resources") => {
+            super::generic::list_resources(shared, req, sub, None)
+        }
+        [rgs, rg, resources] if eq(rgs, "resourceGroups") && eq(resources, "resources") => {
+            super::generic::list_resources(shared, req, sub, Some(rg))
+        }
         [rgs, rg] if eq(rgs, "resourceGroups") => resource_group(shared, req, sub, rg),
         [rgs, rg, providers, tail @ ..]
             if eq(rgs, "resourceGroups") && eq(providers, "providers") && !tail.is_empty() =>

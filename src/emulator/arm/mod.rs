@@ -10,6 +10,7 @@
 //! `Microsoft.Authorization`, `render.rs` response bodies.
 
 mod authz;
+mod generic;
 mod groups;
 mod render;
 mod resource;
@@ -259,18 +260,21 @@ fn path_segments(path: &str) -> Result<Vec<String>, Response> {
     Ok(segments)
 }
 
-/// The provider a path belongs to: the last `providers/{namespace}`, or Microsoft.Resources.
-fn provider_of(segments: &[String]) -> String {
+/// The provider a path belongs to, and the type it names: the last `providers/{namespace}` with
+/// a type after it; else Microsoft.Resources (`…/providers`, `…/providers/{namespace}` and
+/// `…/resources` are its own operations).
+fn provider_of(segments: &[String]) -> (String, String) {
     segments
-        .windows(2)
+        .iter()
+        .enumerate()
         .rev()
-        .find(|w| eq(&w[0], "providers"))
-        .map(|w| w[1].clone())
-        .unwrap_or_else(|| "Microsoft.Resources".to_string())
+        .find(|(i, s)| eq(s, "providers") && i + 2 < segments.len())
+        .map(|(i, _)| (segments[i + 1].clone(), segments[i + 2].clone()))
+        .unwrap_or_else(|| ("Microsoft.Resources".to_string(), String::new()))
 }
 
 fn check_api_version(segments: &[String], version: &str) -> Result<(), Response> {
-    let provider = provider_of(segments);
+    let (provider, type_name) = provider_of(segments);
     let supported = resources::api_versions(&provider);
     if supported.is_empty() || supported.iter().any(|v| eq(v, version)) {
         return Ok(());
@@ -289,7 +293,7 @@ fn check_api_version(segments: &[String], version: &str) -> Result<(), Response>
             StatusCode::BAD_REQUEST,
             "NoRegisteredProviderFound",
             &format!(
-                "No registered resource provider found for API version '{version}' in namespace '{provider}'. The supported api-versions are '{list}'."
+                "No registered resource provider found for API version '{version}' for type '{type_name}' in namespace '{provider}'. The supported api-versions are '{list}'."
             ),
         ))
     }

@@ -145,12 +145,17 @@ pub fn provider_registration(req: &Request, sub: &str, rp: &str) -> Response {
         );
     }
     let _ = req;
+    Json(provider_value(sub, rp)).into_response()
+}
+
+/// A provider as `GET /subscriptions/{s}/providers/{namespace}` shows it, registered.
+pub fn provider_value(sub: &str, rp: &str) -> Value {
     let canonical = resources::KINDS
         .iter()
         .find(|k| k.provider.eq_ignore_ascii_case(rp))
         .map(|k| k.provider)
         .unwrap_or(rp);
-    Json(json!({
+    json!({
         "id": format!("/subscriptions/{sub}/providers/{canonical}"),
         "namespace": canonical,
         "registrationState": "Registered",
@@ -160,8 +165,7 @@ pub fn provider_registration(req: &Request, sub: &str, rp: &str) -> Response {
             .filter(|k| k.provider == canonical)
             .map(|k| json!({"resourceType": k.segments.join("/"), "apiVersions": resources::api_versions(canonical)}))
             .collect::<Vec<_>>(),
-    }))
-    .into_response()
+    })
 }
 
 pub fn relay_operations() -> Response {

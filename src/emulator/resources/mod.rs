@@ -123,6 +123,7 @@ pub fn api_versions(provider: &str) -> &'static [&'static str] {
             "2023-07-31-preview",
             "2024-11-30",
             "2025-01-31-preview",
+            "2025-05-31-preview",
             "2026-05-31",
         ],
         "microsoft.signalrservice" => &[
