@@ -49,3 +49,27 @@ def test_every_api_version_the_specs_list_is_taken_and_an_unknown_one_is_named(i
     assert e["code"] == "NoRegisteredProviderFound" and "for type 'namespaces'" in e["message"] and "2021-11-01" in e["message"], e
     r = requests.get(f"{sub}/resourcegroups", params={"api-version": "2001-01-01"}, headers=h)
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidApiVersionParameter", r.text
+
+
+def test_a_list_the_caller_may_read_only_part_of_is_filtered_and_one_it_holds_nothing_in_is_403(emulator, info):
+    """ARM filters a collection by what the caller may read: orders-backend (Azure Relay Sender
+    on one hybrid connection only) lists the subscription's SignalR resources and resource groups
+    without a 403; a principal holding no role in the subscription is refused with
+    AuthorizationFailed."""
+    from helpers import secret_credential
+
+    def get(credential, path):
+        token = credential.get_token("https://management.azure.com/.default").token
+        return requests.get(f"{info['resource_manager']}/subscriptions/{info['subscription_id']}{path}", headers={"Authorization": f"Bearer {token}"})
+
+    backend = emulator.principal("orders-backend")
+    cred = secret_credential(info, backend["client_id"], backend["client_secret"])
+    r = get(cred, "/providers/Microsoft.SignalRService/signalR?api-version=2024-03-01")
+    assert r.status_code == 200 and r.json()["value"] == [], r.text
+    r = get(cred, "/resourcegroups?api-version=2022-09-01")
+    assert r.status_code == 200, r.text
+    nobody = emulator.principal("reporting-no-role")
+    r = get(secret_credential(info, nobody["client_id"], nobody["client_secret"]), "/providers/Microsoft.SignalRService/signalR?api-version=2024-03-01")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "AuthorizationFailed", r.text
+    r = get(secret_credential(info, nobody["client_id"], nobody["client_secret"]), "/resources?api-version=2021-04-01")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "AuthorizationFailed", r.text

@@ -112,5 +112,14 @@ pub(super) fn list_resources(
             v
         })
         .collect();
+    // Filtered by what the caller may read; refused only when it holds nothing there.
+    if items.is_empty() && !world.has_any_access_at_or_below(&req.caller.object_id, &scope) {
+        let action = if rg.is_some() {
+            "Microsoft.Resources/subscriptions/resourceGroups/resources/read"
+        } else {
+            "Microsoft.Resources/subscriptions/resources/read"
+        };
+        return forbidden(&req.caller, action, &scope);
+    }
     paged(shared, req, items)
 }

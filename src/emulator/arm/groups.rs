@@ -119,6 +119,7 @@ pub(super) fn list_resource_groups(shared: &Shared, req: &Request, sub: &str) ->
         .map(render::resource_group)
         .collect();
     if visible.is_empty()
+        && !world.has_any_access_at_or_below(&req.caller.object_id, &sub_scope)
         && let Err(r) = authorize(&world, &req.caller, &sub_scope, &action)
     {
         return r;
