@@ -21,9 +21,10 @@ fn ls_json_lists_the_tree_with_entity_details() {
         .iter()
         .find(|n| n["name"] == "orders")
         .expect("orders is listed");
+    // As Azure spells it (the Azure SDK team's recordings).
     assert_eq!(
         orders["type"],
-        "Microsoft.Relay/Namespaces/HybridConnections"
+        "Microsoft.Relay/namespaces/hybridconnections"
     );
     assert_eq!(orders["requires_client_authorization"], true);
     assert_eq!(orders["listener_count"], 0);
@@ -44,7 +45,7 @@ fn ls_json_lists_the_tree_with_entity_details() {
     assert!(
         nodes
             .iter()
-            .any(|n| n["type"] == "Microsoft.Relay/WcfRelays")
+            .any(|n| n["type"] == "Microsoft.Relay/namespaces/wcfrelays")
     );
     assert_eq!(nodes[0]["type"], "Microsoft.Resources/subscriptions");
 }

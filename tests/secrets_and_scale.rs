@@ -307,7 +307,10 @@ fn a_hundred_namespaces_of_fifty_hybrid_connections_come_back_whole_through_smal
         .count();
     let hcs: Vec<_> = nodes
         .iter()
-        .filter(|n| n.type_name == "Microsoft.Relay/Namespaces/HybridConnections")
+        .filter(|n| {
+            n.type_name
+                .eq_ignore_ascii_case("Microsoft.Relay/Namespaces/HybridConnections")
+        })
         .collect();
     assert_eq!(namespaces, 100);
     assert_eq!(hcs.len(), 5000);

@@ -213,9 +213,45 @@ fn created_by_type(world: &World, oid: &str) -> &'static str {
 }
 
 /// A resource as ARM returns it, with live values (listener counts) filled in.
+/// The `type` a resource shows, as Azure answers it: Relay's children in lower case (so the
+/// Azure SDK team recorded them: `Microsoft.Relay/namespaces/hybridconnections`), the rest as kept.
+fn shown_type(type_name: &str) -> &str {
+    match type_name {
+        "Microsoft.Relay/Namespaces/HybridConnections" => {
+            "Microsoft.Relay/namespaces/hybridconnections"
+        }
+        "Microsoft.Relay/Namespaces/HybridConnections/AuthorizationRules" => {
+            "Microsoft.Relay/namespaces/hybridconnections/authorizationrules"
+        }
+        "Microsoft.Relay/WcfRelays" => "Microsoft.Relay/namespaces/wcfrelays",
+        t => t,
+    }
+}
+
+/// A Relay child's location: its namespace's, in the short form (`eastus2`), as Azure shows it.
+fn relay_child_location(world: &World, r: &Resource) -> Option<String> {
+    let lower = r.id.to_ascii_lowercase();
+    let at = lower.find("/providers/microsoft.relay/namespaces/")?;
+    let rest = &r.id[at + "/providers/microsoft.relay/namespaces/".len()..];
+    let (name, child) = rest.split_once('/')?;
+    if child.is_empty() {
+        return None;
+    }
+    let ns_id = format!(
+        "{}{name}",
+        &r.id[..at + "/providers/microsoft.relay/namespaces/".len()]
+    );
+    let location = world.resource(&ns_id)?.location.clone()?;
+    Some(location.to_ascii_lowercase().replace(' ', ""))
+}
+
 pub fn resource(shared: &Shared, world: &World, r: &Resource, api_version: &str) -> Value {
-    let mut v = json!({"id": r.id, "name": r.name, "type": r.type_name});
-    if let Some(l) = &r.location {
+    let mut v = json!({"id": r.id, "name": r.name, "type": shown_type(&r.type_name)});
+    if let Some(l) = r
+        .location
+        .clone()
+        .or_else(|| relay_child_location(world, r))
+    {
         v["location"] = json!(l);
     }
     if let Some(t) = &r.tags {

@@ -205,8 +205,9 @@ pub(super) fn resource(shared: &Arc<Shared>, req: &Request, id: &ResourceId) -> 
             drop(world);
             shared.mark_dirty();
             // Children must answer 200 even when new (the SDKs accept nothing else); tracked
-            // resources answer 201 when created.
-            let status = if existing.is_none() && id.kind.tracked {
+            // resources answer 201 when created, but a Relay namespace 200, as Azure's Relay
+            // provider answered in the Azure SDK team's recordings.
+            let status = if existing.is_none() && id.kind.tracked && !is_namespace {
                 StatusCode::CREATED
             } else {
                 StatusCode::OK
