@@ -47,9 +47,74 @@ pub struct EmulatorArgs {
     /// 0 makes expiry exact.
     #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(i64).range(0..=3600))]
     pub token_grace: i64,
+    /// Print the shell lines (`export …`) that point your own code at the emulator whose ready
+    /// file this is — the CA for every SDK, the managed-identity endpoint, the tenant,
+    /// subscription and endpoints — and exit: `eval "$(relay-explorer emulator --print-env F)"`.
+    #[arg(long, value_name = "READY_FILE")]
+    pub print_env: Option<PathBuf>,
+}
+
+/// A value quoted for a POSIX shell.
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The `export` lines for a ready file.
+fn print_env(path: &std::path::Path) -> Result<()> {
+    let (_, ready) = crate::cloud::Cloud::from_ready_file(path)?;
+    let lines = [
+        (
+            "SSL_CERT_FILE",
+            ready.ca_cert.as_str(),
+            "the CA: OpenSSL, Go, the Azure CLI's Python",
+        ),
+        (
+            "REQUESTS_CA_BUNDLE",
+            ready.ca_cert.as_str(),
+            "Python requests (azure-identity, azure-mgmt-*)",
+        ),
+        (
+            "NODE_EXTRA_CA_CERTS",
+            ready.ca_cert.as_str(),
+            "Node (@azure/*, hyco-ws, hyco-https)",
+        ),
+        (
+            "IDENTITY_ENDPOINT",
+            ready.managed_identity.endpoint.as_str(),
+            "managed identity: DefaultAzureCredential signs in as the demo VM, no secret",
+        ),
+        (
+            "IDENTITY_HEADER",
+            ready.managed_identity.header.as_str(),
+            "",
+        ),
+        (
+            "AZURE_AUTHORITY_HOST",
+            ready.authority_host.as_str(),
+            "for credentials that take it (with instance discovery off)",
+        ),
+        ("AZURE_TENANT_ID", ready.tenant_id.as_str(), ""),
+        ("AZURE_SUBSCRIPTION_ID", ready.subscription_id.as_str(), ""),
+        (
+            "RELAY_EMULATOR_RESOURCE_MANAGER",
+            ready.resource_manager.as_str(),
+            "base_url / endpoint of the management clients",
+        ),
+        ("RELAY_EMULATOR_GRAPH", ready.graph.as_str(), ""),
+    ];
+    for (name, value, why) in lines {
+        if !why.is_empty() {
+            println!("# {why}");
+        }
+        println!("export {name}={}", quoted(value));
+    }
+    Ok(())
 }
 
 pub fn run(args: EmulatorArgs) -> Result<()> {
+    if let Some(path) = &args.print_env {
+        return print_env(path);
+    }
     if !args.bind.is_loopback() {
         const EXPOSED: &str = "the plain-HTTP managed-identity endpoint (anyone who sends `Metadata: true` gets tokens), and sign-ins with the demo world's public passwords and keys";
         if !args.allow_remote {
