@@ -408,7 +408,7 @@ fn principals_are_found_as_people_type_them_and_long_lists_come_back_whole() {
             });
         }
     }
-    let (cloud, _) = Cloud::from_ready_file(&emu.ready_file).unwrap();
+    let (cloud, http, credential) = emu.admin_credential();
     let carol = emu.principal("Carol Chen").clone();
     let app = emu
         .ready
@@ -418,15 +418,6 @@ fn principals_are_found_as_people_type_them_and_long_lists_come_back_whole() {
         .unwrap()
         .clone();
     emu.block_on(async {
-        let http = auth::http_client(&cloud).unwrap();
-        let sign_in = SignIn::client_secret(
-            cloud.clone(),
-            &emu.ready.tenant_id,
-            &emu.ready.admin.client_id,
-            &emu.ready.admin.client_secret,
-        );
-        let credential =
-            auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("test")), None).unwrap();
         let graph = GraphClient::new(&cloud, &http, credential);
         let names = |found: &[relay_explorer::arm::graph::Principal]| {
             found
@@ -470,7 +461,7 @@ fn principals_are_found_as_people_type_them_and_long_lists_come_back_whole() {
 fn a_namespace_viewed_as_a_principal_agrees_with_a_check_of_each_entity() {
     use relay_explorer::arm::graph::GraphClient;
     let emu = TestEmulator::start();
-    let (cloud, _) = Cloud::from_ready_file(&emu.ready_file).unwrap();
+    let (cloud, http, credential) = emu.admin_credential();
     let namespace = format!(
         "/subscriptions/{}/resourceGroups/rg-relay/providers/Microsoft.Relay/namespaces/northwind-relay",
         emu.ready.subscription_id
@@ -483,15 +474,6 @@ fn a_namespace_viewed_as_a_principal_agrees_with_a_check_of_each_entity() {
         .cloned()
         .collect();
     emu.block_on(async {
-        let http = auth::http_client(&cloud).unwrap();
-        let sign_in = SignIn::client_secret(
-            cloud.clone(),
-            &emu.ready.tenant_id,
-            &emu.ready.admin.client_id,
-            &emu.ready.admin.client_secret,
-        );
-        let credential =
-            auth::credential(&sign_in, &http, Arc::new(Vault::in_memory("test")), None).unwrap();
         let arm = relay_explorer::arm::ArmClient::new(
             &cloud,
             &http,

@@ -221,26 +221,10 @@ fn differences(path: &str, theirs: &Value, ours: &Value, out: &mut Vec<String>) 
 
 #[test]
 fn the_emulator_answers_the_recorded_relay_requests_as_azure_did() {
-    use relay_explorer::auth::{self, SignIn, Vault};
-    use relay_explorer::cloud::Cloud;
     let emu = common::TestEmulator::start();
-    let (cloud, _) = Cloud::from_ready_file(&emu.ready_file).unwrap();
+    let (_, _, credential) = emu.admin_credential();
     let http = emu.http();
     let token = emu.block_on(async {
-        let client = auth::http_client(&cloud).unwrap();
-        let sign_in = SignIn::client_secret(
-            cloud.clone(),
-            &emu.ready.tenant_id,
-            &emu.ready.admin.client_id,
-            &emu.ready.admin.client_secret,
-        );
-        let credential = auth::credential(
-            &sign_in,
-            &client,
-            std::sync::Arc::new(Vault::in_memory("t")),
-            None,
-        )
-        .unwrap();
         credential
             .get_token(&["https://management.azure.com/.default"], None)
             .await

@@ -49,6 +49,20 @@ impl Principal {
     }
 }
 
+/// The principals of a list of `kind` (`user`, `group`, `servicePrincipal`): a list of one kind
+/// may leave out each item's `@odata.type`.
+fn of_kind(kind: &str, items: Vec<Value>) -> Vec<Principal> {
+    items
+        .into_iter()
+        .map(|mut v| {
+            if v["@odata.type"].is_null() {
+                v["@odata.type"] = json!(format!("#microsoft.graph.{kind}"));
+            }
+            Principal::from_graph(&v)
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct GraphClient(ArmClient);
 
@@ -165,17 +179,7 @@ impl GraphClient {
             let url = format!("/v1.0/{kind}s?$filter={filter}");
             async move {
                 let items = self.0.list(url, "").await?;
-                Ok::<_, ArmError>(
-                    items
-                        .into_iter()
-                        .map(|mut v| {
-                            if v["@odata.type"].is_null() {
-                                v["@odata.type"] = json!(format!("#microsoft.graph.{kind}"));
-                            }
-                            Principal::from_graph(&v)
-                        })
-                        .collect::<Vec<_>>(),
-                )
+                Ok::<_, ArmError>(of_kind(kind, items))
             }
         };
         let (users, groups, sps) =
@@ -253,20 +257,8 @@ impl GraphClient {
             let url = format!("/v1.0/{kind}s?$filter={filter}&$top={top}");
             async move {
                 let page = self.0.get(url, "").await?;
-                Ok::<_, ArmError>(
-                    page["value"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|mut v| {
-                            if v["@odata.type"].is_null() {
-                                v["@odata.type"] = json!(format!("#microsoft.graph.{kind}"));
-                            }
-                            Principal::from_graph(&v)
-                        })
-                        .collect::<Vec<_>>(),
-                )
+                let items = page["value"].as_array().cloned().unwrap_or_default();
+                Ok::<_, ArmError>(of_kind(kind, items))
             }
         };
         let name = format!("startswith(displayName,'{literal}')");

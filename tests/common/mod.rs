@@ -55,6 +55,34 @@ impl TestEmulator {
             .unwrap_or_else(|| panic!("no principal {name}"))
     }
 
+    /// The bootstrap admin's credential (Owner on the subscription), with the cloud and the HTTP
+    /// client it signs in through.
+    pub fn admin_credential(
+        &self,
+    ) -> (
+        relay_explorer::cloud::Cloud,
+        reqwest::Client,
+        std::sync::Arc<dyn azure_core::credentials::TokenCredential>,
+    ) {
+        use relay_explorer::auth::{self, SignIn, Vault};
+        let (cloud, _) = relay_explorer::cloud::Cloud::from_ready_file(&self.ready_file).unwrap();
+        let http = auth::http_client(&cloud).unwrap();
+        let sign_in = SignIn::client_secret(
+            cloud.clone(),
+            &self.ready.tenant_id,
+            &self.ready.admin.client_id,
+            &self.ready.admin.client_secret,
+        );
+        let credential = auth::credential(
+            &sign_in,
+            &http,
+            std::sync::Arc::new(Vault::in_memory("test")),
+            None,
+        )
+        .unwrap();
+        (cloud, http, credential)
+    }
+
     /// A namespace's `HOST:PORT`, from its Service Bus endpoint.
     pub fn namespace_host(&self, name: &str) -> String {
         let shared = self.shared();
