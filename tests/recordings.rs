@@ -316,3 +316,57 @@ fn the_emulator_answers_the_recorded_relay_requests_as_azure_did() {
         found.join("\n")
     );
 }
+
+/// The token endpoint as the identity team recorded it: a client-credentials token and a wrong
+/// secret. The emulator answers the same request (its own tenant, app and secret in place of the
+/// sanitised ones) with the same status and the same keys of the same types.
+#[test]
+fn the_token_endpoint_answers_as_the_recorded_entra_did() {
+    let emu = common::TestEmulator::start();
+    let http = emu.http();
+    let mut found = Vec::new();
+    let mut replayed = 0;
+    for (file, session) in recordings("identity") {
+        for e in session["Entries"].as_array().unwrap() {
+            let uri = e["RequestUri"].as_str().unwrap();
+            if !uri.ends_with("/oauth2/v2.0/token") {
+                continue; // instance discovery: a public-cloud call the SDKs skip here
+            }
+            let recorded = e["StatusCode"].as_u64().unwrap() as u16;
+            let secret = if recorded == 200 {
+                emu.ready.admin.client_secret.clone()
+            } else {
+                "not-the-secret".to_string()
+            };
+            let url = format!(
+                "{}/{}/oauth2/v2.0/token",
+                emu.ready.authority_host, emu.ready.tenant_id
+            );
+            let form = [
+                ("client_id", emu.ready.admin.client_id.as_str()),
+                ("client_secret", secret.as_str()),
+                ("scope", "https://management.azure.com/.default"),
+                ("grant_type", "client_credentials"),
+                ("client_info", "1"),
+            ];
+            let (status, body) = emu.block_on(async {
+                let r = http.post(&url).form(&form).send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap_or(Value::Null))
+            });
+            replayed += 1;
+            let mut here = Vec::new();
+            if status != recorded {
+                here.push(format!("status: {status} (Entra: {recorded})"));
+            }
+            differences("", &e["ResponseBody"], &body, &mut here);
+            found.extend(here.into_iter().map(|d| format!("{file}: {d}")));
+        }
+    }
+    assert!(replayed >= 3, "replayed {replayed} token requests");
+    assert!(
+        found.is_empty(),
+        "differences from Entra:\n{}",
+        found.join("\n")
+    );
+}

@@ -435,11 +435,15 @@ fn issue(
     };
     let mut body = json!({
         "token_type": "Bearer",
-        "scope": scope,
         "expires_in": lifetime,
         "ext_expires_in": lifetime,
         "access_token": access_token,
     });
+    // Entra names the granted scope for a user's token; an app's (client credentials) has none,
+    // as the identity team's recordings show.
+    if matches!(principal, Principal::User { .. }) {
+        body["scope"] = json!(scope);
+    }
     if let Principal::User {
         object_id,
         client_id,
