@@ -68,7 +68,13 @@ fn split_or(filter: &str) -> Vec<&str> {
     while i < bytes.len() {
         match bytes[i] {
             b'\'' => quoted = !quoted,
-            b' ' if !quoted && filter[i..].to_ascii_lowercase().starts_with(" or ") => {
+            // Four bytes compared, not the rest of the filter lowered at each space (a long
+            // filter of spaces would take quadratic time).
+            b' ' if !quoted
+                && bytes
+                    .get(i..i + 4)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(b" or ")) =>
+            {
                 parts.push(&filter[start..i]);
                 i += 4;
                 start = i;
@@ -146,6 +152,18 @@ mod tests {
         );
         // " or " inside a literal is part of the value.
         assert_eq!(parse("displayName eq 'this or that'").unwrap().0.len(), 1);
+    }
+
+    #[test]
+    fn a_long_filter_is_read_in_linear_time() {
+        // 400,000 spaces between two comparisons: quadratic work here would take minutes.
+        let long = format!(
+            "displayName eq 'a'{}or displayName eq 'b'",
+            " ".repeat(400_000)
+        );
+        let started = std::time::Instant::now();
+        assert_eq!(parse(&long).unwrap().0.len(), 2);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
