@@ -370,3 +370,107 @@ fn the_token_endpoint_answers_as_the_recorded_entra_did() {
         found.join("\n")
     );
 }
+
+/// The authorization team's recording (vcrpy YAML): a role assignment made by id at a resource
+/// group, read back, deleted. The emulator answers each request (its own subscription, group,
+/// principal and a built-in role in place of the recorded ones) as Azure did.
+#[test]
+fn role_assignments_are_made_read_and_deleted_as_azure_did() {
+    let emu = common::TestEmulator::start();
+    let (_, _, credential) = emu.admin_credential();
+    let http = emu.http();
+    let token = emu.block_on(async {
+        credential
+            .get_token(&["https://management.azure.com/.default"], None)
+            .await
+            .unwrap()
+            .token
+            .secret()
+            .to_string()
+    });
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/azure-recordings/authorization");
+    let erin = emu.principal("Erin Evans").object_id.clone();
+    const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+    let mut found = Vec::new();
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let session: Value = serde_norway::from_str(&text).unwrap();
+        let recorded_principal = session["interactions"][0]["request"]["body"]
+            .as_str()
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|b| b["properties"]["principalId"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        let mapped = |s: &str| {
+            s.replace("https://management.azure.com", &emu.ready.resource_manager)
+                .replace(
+                    "00000000-0000-0000-0000-000000000000",
+                    &emu.ready.subscription_id,
+                )
+                .replace("resourcegroups/rgname", "resourcegroups/rg-relay")
+                .replace("e078ab98-ef3a-4c9a-aba7-12f5172b45d0", READER)
+                .replace(&recorded_principal, &erin)
+        };
+        for (i, x) in session["interactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let method =
+                reqwest::Method::from_bytes(x["request"]["method"].as_str().unwrap().as_bytes())
+                    .unwrap();
+            let uri = mapped(x["request"]["uri"].as_str().unwrap());
+            let mut req = http.request(method.clone(), &uri).bearer_auth(&token);
+            if let Some(body) = x["request"]["body"].as_str() {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(mapped(body));
+            }
+            let (status, body) = emu.block_on(async {
+                let r = req.send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap_or(Value::Null))
+            });
+            replayed += 1;
+            let recorded = x["response"]["status"]["code"].as_u64().unwrap() as u16;
+            let theirs: Value = x["response"]["body"]["string"]
+                .as_str()
+                .and_then(|b| serde_json::from_str(b).ok())
+                .unwrap_or(Value::Null);
+            let at = format!("{} #{} {method}", path.display(), i + 1);
+            if status != recorded {
+                found.push(format!("{at}: status {status} (Azure: {recorded}) {body}"));
+            }
+            let mut here = Vec::new();
+            differences("", &theirs, &body, &mut here);
+            found.extend(here.into_iter().map(|d| format!("{at}: {d}")));
+        }
+    }
+    assert!(replayed >= 3, "replayed {replayed}");
+    assert!(
+        found.is_empty(),
+        "differences from Azure:\n{}",
+        found.join("\n")
+    );
+    // The keys the old version lacks are there from 2020-04-01-preview on (the SDKs' default
+    // 2022-04-01 reads conditions from them).
+    let list = format!(
+        "{}/subscriptions/{}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01",
+        emu.ready.resource_manager, emu.ready.subscription_id
+    );
+    let body: Value = emu.block_on(async {
+        let r = http.get(&list).bearer_auth(&token).send().await.unwrap();
+        r.json().await.unwrap()
+    });
+    let items = body["value"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for key in ["condition", "conditionVersion", "description"] {
+        assert!(
+            items.iter().all(|a| a["properties"].get(key).is_some()),
+            "{key} missing at 2022-04-01: {body}"
+        );
+    }
+}

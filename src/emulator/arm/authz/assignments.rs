@@ -12,25 +12,31 @@ use crate::emulator::Shared;
 use crate::emulator::resources;
 use crate::emulator::world::{PrincipalKind, World};
 
-fn assignment_json(a: &RoleAssignment) -> Value {
+/// A role assignment as Azure renders it at `api_version`: description, condition and the
+/// delegated identity came with 2020-04-01-preview; older versions (the recorded 2018-01-01-preview
+/// answers) have no such keys at all, not even as null.
+fn assignment_json(a: &RoleAssignment, api_version: &str) -> Value {
+    let mut properties = json!({
+        "roleDefinitionId": definition_arm_id(&a.scope, &a.role_definition_id),
+        "principalId": a.principal_id,
+        "principalType": a.principal_type,
+        "scope": a.scope,
+        "createdOn": a.created_on,
+        "updatedOn": a.updated_on,
+        "createdBy": a.created_by,
+        "updatedBy": a.created_by,
+    });
+    if api_version.get(..10).unwrap_or(api_version) >= "2020-04-01" {
+        properties["condition"] = json!(a.condition);
+        properties["conditionVersion"] = json!(a.condition_version);
+        properties["description"] = json!(a.description);
+        properties["delegatedManagedIdentityResourceId"] = Value::Null;
+    }
     json!({
         "id": a.arm_id(),
         "name": a.name,
         "type": "Microsoft.Authorization/roleAssignments",
-        "properties": {
-            "roleDefinitionId": definition_arm_id(&a.scope, &a.role_definition_id),
-            "principalId": a.principal_id,
-            "principalType": a.principal_type,
-            "scope": a.scope,
-            "condition": a.condition,
-            "conditionVersion": a.condition_version,
-            "description": a.description,
-            "createdOn": a.created_on,
-            "updatedOn": a.updated_on,
-            "createdBy": a.created_by,
-            "updatedBy": a.created_by,
-            "delegatedManagedIdentityResourceId": null,
-        },
+        "properties": properties,
     })
 }
 
@@ -125,7 +131,7 @@ pub(super) fn list_assignments(shared: &Shared, req: &Request, scope: &str) -> R
                 (above(a) || below(a)) && for_principal(a, id, *transitive)
             }
         })
-        .map(assignment_json)
+        .map(|a| assignment_json(a, &req.api_version))
         .collect();
     drop(world);
     paged(shared, req, items)
@@ -155,8 +161,8 @@ impl Crud for Assignments {
             .cloned()
     }
 
-    fn render(_scope: &str, a: &RoleAssignment) -> Option<Value> {
-        Some(assignment_json(a))
+    fn render(req: &Request, _scope: &str, a: &RoleAssignment) -> Option<Value> {
+        Some(assignment_json(a, &req.api_version))
     }
 
     fn not_found(name: &str) -> Response {
@@ -167,11 +173,16 @@ impl Crud for Assignments {
         )
     }
 
-    fn remove(world: &mut World, _scope: &str, a: &RoleAssignment) -> Result<Value, Response> {
+    fn remove(
+        world: &mut World,
+        req: &Request,
+        _scope: &str,
+        a: &RoleAssignment,
+    ) -> Result<Value, Response> {
         world
             .role_assignments
             .retain(|x| !(eq(&x.name, &a.name) && eq(&x.scope, &a.scope)));
-        Ok(assignment_json(a))
+        Ok(assignment_json(a, &req.api_version))
     }
 
     fn put(
@@ -236,7 +247,7 @@ impl Crud for Assignments {
             updated_on: Some(now),
             created_by: Some(req.caller.object_id.clone()),
         };
-        let body = assignment_json(&assignment);
+        let body = assignment_json(&assignment, &req.api_version);
         world.role_assignments.push(assignment);
         Ok(body)
     }

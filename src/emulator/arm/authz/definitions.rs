@@ -99,7 +99,7 @@ impl Crud for Definitions {
         world.role_definitions().into_iter().find(|d| eq(&d.id, id))
     }
 
-    fn render(scope: &str, d: &RoleDefinition) -> Option<Value> {
+    fn render(_req: &Request, scope: &str, d: &RoleDefinition) -> Option<Value> {
         visible_at(d, scope).then(|| definition_json(scope, d))
     }
 
@@ -111,7 +111,12 @@ impl Crud for Definitions {
         )
     }
 
-    fn remove(world: &mut World, scope: &str, d: &RoleDefinition) -> Result<Value, Response> {
+    fn remove(
+        world: &mut World,
+        _req: &Request,
+        scope: &str,
+        d: &RoleDefinition,
+    ) -> Result<Value, Response> {
         if d.role_type == RoleType::BuiltInRole {
             return Err(arm_error(
                 StatusCode::BAD_REQUEST,

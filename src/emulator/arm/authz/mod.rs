@@ -157,10 +157,15 @@ trait Crud {
 
     fn find(world: &World, scope: &str, name: &str) -> Option<Self::Item>;
     /// The item as GET answers it at `scope`, or `None` when it is not visible there.
-    fn render(scope: &str, item: &Self::Item) -> Option<Value>;
+    fn render(req: &Request, scope: &str, item: &Self::Item) -> Option<Value>;
     fn not_found(name: &str) -> Response;
     /// Removes it, or says why it cannot be (built in, still referenced).
-    fn remove(world: &mut World, scope: &str, item: &Self::Item) -> Result<Value, Response>;
+    fn remove(
+        world: &mut World,
+        req: &Request,
+        scope: &str,
+        item: &Self::Item,
+    ) -> Result<Value, Response>;
     /// Validates a PUT's `properties` and stores the item; answers its body.
     fn put(
         world: &mut World,
@@ -190,14 +195,14 @@ fn crud<C: Crud>(shared: &Shared, req: &Request, scope: &str, name: &str) -> Res
     let existing = C::find(&world, scope, name);
     let outcome = match req.method {
         Method::GET => {
-            return match existing.as_ref().and_then(|i| C::render(scope, i)) {
+            return match existing.as_ref().and_then(|i| C::render(req, scope, i)) {
                 Some(body) => Json(body).into_response(),
                 None => C::not_found(name),
             };
         }
         Method::DELETE => match &existing {
             None => return StatusCode::NO_CONTENT.into_response(),
-            Some(item) => C::remove(&mut world, scope, item).map(|b| (StatusCode::OK, b)),
+            Some(item) => C::remove(&mut world, req, scope, item).map(|b| (StatusCode::OK, b)),
         },
         _ => {
             if !is_guid(name) {
